@@ -172,7 +172,7 @@ describe("crossValidate", () => {
 
   it("takes the metric catalogue and a fallback threshold", async () => {
     const folds4 = stratifiedKFold(DATA.y, 4, new Rng(5));
-    const metrics: readonly MetricLike[] = [CATALOGUE.roc_auc, CATALOGUE.expected_cost, COST];
+    const metrics: readonly MetricLike[] = [CATALOGUE.auc, CATALOGUE.cost, { ...COST, name: "local_cost" }];
     const base = {
       data: DATA,
       folds: folds4,
@@ -184,8 +184,8 @@ describe("crossValidate", () => {
     const cv = await crossValidate({ ...base, threads: 1 });
     cv.folds.forEach((f) => {
       // The catalogue's expected cost sees the fold's threshold and costs, as the local one does.
-      expect(f.metrics.expected_cost).toBeCloseTo(f.metrics.cost, 12);
-      expect(f.metrics.roc_auc).toBe(
+      expect(f.metrics.cost).toBeCloseTo(f.metrics.local_cost, 12);
+      expect(f.metrics.auc).toBe(
         rocAuc(
           Uint8Array.from(f.testRows, (r) => DATA.y[r]),
           f.proba,
@@ -194,7 +194,7 @@ describe("crossValidate", () => {
     });
     const half = await crossValidate({ ...base, threshold: 0.5 });
     expect(half.folds.every((f) => f.threshold === 0.5)).toBe(true);
-    expect(half.summary.roc_auc).toEqual(cv.summary.roc_auc);
+    expect(half.summary.auc).toEqual(cv.summary.auc);
     expect(half.summary.cost.mean).not.toBe(cv.summary.cost.mean);
     await expect(crossValidate({ ...base, threshold: 1.5 })).rejects.toThrow(/threshold/);
   });
