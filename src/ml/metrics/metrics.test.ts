@@ -102,7 +102,7 @@ describe("probability metrics", () => {
     expect(METRIC_NAMES).toHaveLength(12);
     for (const name of METRIC_NAMES) expect(METRICS[name].name).toBe(name);
     const lower = METRIC_NAMES.filter((n) => !METRICS[n].higherIsBetter).sort();
-    expect(lower).toEqual(["brier", "ece", "cost", "log_loss"]);
+    expect(lower).toEqual(["brier", "cost", "ece", "log_loss"]);
     const decisions = METRIC_NAMES.filter((n) => METRICS[n].needsThreshold).sort();
     expect(decisions).toEqual([
       "accuracy",
