@@ -65,8 +65,7 @@ export class FittedPipeline {
     if (this.stacker) {
       return this.stacker.predictProba(stackFeatures(this.members.map((m) => m.model.predictRaw(table))));
     }
-    const raw = this.members[0].model.predictRaw(table);
-    return this.calibrator ? this.calibrator.apply(raw) : sigmoidAll(raw);
+    return (this.calibrator as Calibrator).apply(this.members[0].model.predictRaw(table));
   }
 
   featureImportance(): Float64Array {
@@ -106,6 +105,9 @@ export class FittedPipeline {
     });
     const stacker = json.stacker ? ALGORITHMS.logreg.fromJSON(json.stacker, stackSpecs(members.length)) : null;
     const calibrator = json.calibrator ? calibratorFromJSON(json.calibrator) : null;
+    if (json.kind === "blend" ? !stacker : !calibrator) {
+      throw new AppError("MODEL_FILE_INVALID", `model file lacks the ${json.kind === "blend" ? "stacker" : "calibrator"} of its ${json.kind} model`);
+    }
     if (typeof json.threshold !== "number" || !(json.threshold >= 0 && json.threshold <= 1)) {
       throw new AppError("MODEL_FILE_INVALID", `model file has an invalid threshold ${JSON.stringify(json.threshold)}`);
     }
@@ -153,8 +155,6 @@ export function fitPipeline(data: LabeledTable, options: PipelineOptions, rng: R
     const stackData: LabeledTable = { ...stackFeatures(oofRaw), y: data.y };
     stacker = ALGORITHMS.logreg.fit(stackData, { C: 1 }, rng.fork(99));
     oofProba = stacker.predictProba(stackData);
-  } else if (opts.calibration === "none") {
-    oofProba = sigmoidAll(oofRaw[0]);
   } else {
     calibrator = fitCalibrator(opts.calibration, oofRaw[0], data.y);
     oofProba = calibrator.apply(oofRaw[0]);
@@ -201,7 +201,4 @@ function logitAll(p: Float64Array): Float64Array {
     const c = Math.min(1 - EPS, Math.max(EPS, v));
     return Math.log(c / (1 - c));
   });
-}
-function sigmoidAll(z: Float64Array): Float64Array {
-  return z.map((v) => 1 / (1 + Math.exp(-v)));
 }

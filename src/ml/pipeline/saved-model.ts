@@ -1,0 +1,79 @@
+import { AppError } from "../../core/errors.js";
+import { PACKAGE_VERSION } from "../../core/version.js";
+import type { CreditSchema } from "../../data/index.js";
+import { FittedPipeline, type PipelineJson } from "./pipeline.js";
+import { readModelFile, writeModelFile } from "./model-file.js";
+import type { TrainResult } from "./train.js";
+
+/** What a model file holds besides its envelope (see docs/model-file.md). */
+export interface ModelBody {
+  readonly package: { readonly name: "riskometer"; readonly version: string };
+  /** The schema the model was trained on; applicants are validated against it. */
+  readonly schema: CreditSchema;
+  readonly model: PipelineJson;
+  readonly training: {
+    readonly data: { readonly file: string; readonly sha256: string; readonly rows: number; readonly bad: number };
+    readonly seed: number;
+    readonly trials: number;
+    readonly chosen: string;
+    readonly split: TrainResult["split"];
+    readonly tuning: TrainResult["tuning"];
+    readonly candidates: TrainResult["candidates"];
+  };
+  /** The chosen candidate's metrics: CV on the training part, and on the held-out test set. */
+  readonly metrics: { readonly cv: TrainResult["candidates"][number]["cv"]; readonly test: Record<string, number> };
+  /** Share of the model's decisions attributable to each feature (sums to 1). */
+  readonly featureImportance: Record<string, number>;
+}
+
+export interface LoadedModel {
+  readonly body: ModelBody;
+  readonly pipeline: FittedPipeline;
+  readonly schema: CreditSchema;
+}
+
+export function buildModelBody(
+  result: TrainResult,
+  schema: CreditSchema,
+  info: { file: string; sha256: string; rows: number; bad: number; seed: number; trials: number },
+): ModelBody {
+  const chosen = result.candidates.find((c) => c.kind === result.chosen);
+  if (!chosen) throw new AppError("INTERNAL", `chosen candidate ${result.chosen} has no report`);
+  const importance = result.model.featureImportance();
+  return {
+    package: { name: "riskometer", version: PACKAGE_VERSION },
+    schema,
+    model: result.model.toJSON(),
+    training: {
+      data: { file: info.file, sha256: info.sha256, rows: info.rows, bad: info.bad },
+      seed: info.seed,
+      trials: info.trials,
+      chosen: result.chosen,
+      split: result.split,
+      tuning: result.tuning,
+      candidates: result.candidates,
+    },
+    metrics: { cv: chosen.cv, test: chosen.test },
+    featureImportance: Object.fromEntries(
+      result.model.features.map((f, i) => [f.name, Number(importance[i].toFixed(6))]),
+    ),
+  };
+}
+
+export async function saveModel(path: string, body: ModelBody): Promise<void> {
+  await writeModelFile(path, body);
+}
+
+/** Reads, verifies and rebuilds a model file. */
+export async function loadModel(path: string): Promise<LoadedModel> {
+  const body = (await readModelFile(path)) as ModelBody;
+  if (!body || typeof body !== "object" || !body.schema || !Array.isArray(body.schema.columns) || !body.model) {
+    throw new AppError("MODEL_FILE_INVALID", `model file ${path} lacks its schema or model`);
+  }
+  const pipeline = FittedPipeline.fromJSON(body.model);
+  const names = body.schema.columns.map((c) => c.name);
+  if (names.length !== pipeline.features.length || names.some((n, i) => n !== pipeline.features[i].name)) {
+    throw new AppError("MODEL_FILE_INVALID", `model file ${path}: its schema and model features disagree`);
+  }
+  return { body, pipeline, schema: body.schema };
+}

@@ -1,0 +1,154 @@
+import { Rng } from "../../core/rng.js";
+import { ALGORITHMS, ALGORITHM_NAMES } from "../algorithms.js";
+import { METRICS } from "../metrics/index.js";
+import type { AlgorithmName, LabeledTable, Params } from "../types.js";
+import { takeRows } from "../types.js";
+import {
+  type CrossValidationResult,
+  crossValidate,
+  repeatedStratifiedKFold,
+  stratifiedKFold,
+  tuneCrossValidated,
+} from "../validation/index.js";
+import { JOBS_MODULE } from "./jobs.js";
+import { type FittedPipeline, type ModelKind, MODEL_KINDS, fitPipeline } from "./pipeline.js";
+
+export interface TrainOptions {
+  readonly data: LabeledTable;
+  /** Search trials per algorithm. */
+  readonly trials: number;
+  readonly seed: number;
+  /** Share of rows held out as a test set that no tuning or selection step sees. */
+  readonly testFraction?: number;
+  /** Folds that score each tuning trial. */
+  readonly tuneFolds?: number;
+  /** Repeated stratified CV that compares the candidates on the training part. */
+  readonly evalFolds?: number;
+  readonly evalRepeats?: number;
+  readonly threads?: number;
+  readonly onProgress?: (stage: string, done: number, total: number) => void;
+}
+
+export const DEFAULT_TRIALS = 20;
+
+export interface MetricStats {
+  readonly mean: number;
+  readonly std: number;
+}
+
+export interface CandidateReport {
+  readonly kind: ModelKind;
+  /** Cross-validated on the training part (the basis of the choice). */
+  readonly cv: Record<string, MetricStats>;
+  /** On the held-out test set, fitted on the training part. */
+  readonly test: Record<string, number>;
+}
+
+export interface TuningReport {
+  readonly params: Params;
+  /** Mean ROC AUC of the chosen params over the tuning folds (optimistic: chosen on it). */
+  readonly score: number;
+  readonly trials: number;
+}
+
+export interface TrainResult {
+  /** The chosen pipeline refitted on all rows. */
+  readonly model: FittedPipeline;
+  readonly chosen: ModelKind;
+  readonly params: Record<AlgorithmName, Params>;
+  readonly candidates: readonly CandidateReport[];
+  readonly tuning: Record<AlgorithmName, TuningReport>;
+  readonly split: { readonly trainRows: number; readonly testRows: number };
+}
+
+/**
+ * The training flow: hold out a stratified test set; tune each algorithm on the rest (TPE search,
+ * trials scored by stratified k-fold ROC AUC); compare the tuned candidates (each algorithm and
+ * their blend) by repeated CV of the whole pipeline on the training part and choose the lowest
+ * expected cost; report every candidate's test-set metrics; refit the choice on all rows.
+ */
+export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
+  const rng = new Rng(opts.seed);
+  const { data } = opts;
+  const testFraction = opts.testFraction ?? 0.2;
+  const split = stratifiedKFold(data.y, Math.max(2, Math.round(1 / testFraction)), rng.fork(1))[0];
+  const trainPart = takeRows(data, split.train);
+  const progress = opts.onProgress ?? (() => {});
+
+  const tuning = {} as Record<AlgorithmName, TuningReport>;
+  for (const [j, name] of ALGORITHM_NAMES.entries()) {
+    const alg = ALGORITHMS[name];
+    const result = await tuneCrossValidated({
+      data: trainPart,
+      job: { module: JOBS_MODULE, fn: "algorithmFoldJob" },
+      extra: { algorithm: name },
+      seed: rng.fork(10 + j).nextUint32(),
+      metrics: [METRICS.auc],
+      space: alg.space,
+      trials: opts.trials,
+      sampler: "tpe",
+      inner: { folds: opts.tuneFolds ?? 5 },
+      searchConcurrency: 2,
+      initial: [alg.defaults],
+      fixedParams: alg.defaults,
+      threads: opts.threads,
+      onProgress: (done, total) => progress(`tune ${name}`, done, total),
+    });
+    tuning[name] = { params: result.params, score: result.score, trials: result.trials.length };
+  }
+  const params = Object.fromEntries(
+    ALGORITHM_NAMES.map((name) => [name, tuning[name].params]),
+  ) as Record<AlgorithmName, Params>;
+
+  const evalFolds = repeatedStratifiedKFold(
+    trainPart.y,
+    opts.evalFolds ?? 5,
+    opts.evalRepeats ?? 2,
+    rng.fork(2),
+  );
+  const holdout = [{ train: split.train, test: split.test, repeat: 0, fold: 0 }];
+  const candidates: CandidateReport[] = [];
+  for (const kind of MODEL_KINDS) {
+    const extra = { options: { kind, params } };
+    const cv = await crossValidate({
+      data: trainPart,
+      folds: evalFolds,
+      job: { module: JOBS_MODULE, fn: "pipelineFoldJob" },
+      extra,
+      seed: rng.fork(20).nextUint32(),
+      metrics: Object.values(METRICS),
+      threads: opts.threads,
+      onProgress: (done, total) => progress(`evaluate ${kind}`, done, total),
+    });
+    const test = await crossValidate({
+      data,
+      folds: holdout,
+      job: { module: JOBS_MODULE, fn: "pipelineFoldJob" },
+      extra,
+      seed: rng.fork(21).nextUint32(),
+      metrics: Object.values(METRICS),
+      threads: 1,
+    });
+    candidates.push({ kind, cv: stats(cv), test: Object.fromEntries(Object.entries(test.folds[0].metrics)) });
+  }
+  const chosen = [...candidates].sort(
+    (a, b) => a.cv.cost.mean - b.cv.cost.mean || b.cv.auc.mean - a.cv.auc.mean,
+  )[0].kind;
+  progress("fit final model", 0, 1);
+  const model = fitPipeline(data, { kind: chosen, params }, rng.fork(3));
+  progress("fit final model", 1, 1);
+  return {
+    model,
+    chosen,
+    params,
+    candidates,
+    tuning,
+    split: { trainRows: split.train.length, testRows: split.test.length },
+  };
+}
+
+function stats(cv: CrossValidationResult): Record<string, MetricStats> {
+  return Object.fromEntries(
+    Object.entries(cv.summary).map(([name, s]) => [name, { mean: s.mean, std: s.std }]),
+  );
+}
