@@ -1,0 +1,143 @@
+import { describe, expect, it } from "vitest";
+import { AppError } from "../../core/errors.js";
+import { Rng } from "../../core/rng.js";
+import { DEFAULT_DATA_PATH, readDataset } from "../../data/index.js";
+import { rocAuc } from "../metrics/auc.js";
+import { type LabeledTable, takeRows } from "../types.js";
+import { stratifiedKFold } from "../validation/folds.js";
+import { ForestModel, featuresPerNode, forest } from "./forest.js";
+
+const german = (await readDataset(DEFAULT_DATA_PATH)).table;
+const fold = stratifiedKFold(german.y, 5, new Rng(42))[0];
+const train = takeRows(german, fold.train);
+const test = takeRows(german, fold.test);
+
+const fit = (params = {}, seed = 0, data: LabeledTable = train): ForestModel =>
+  forest.fit(data, params, new Rng(seed)) as ForestModel;
+
+const row = (t: LabeledTable, i: number): number[] => t.columns.map((c) => c[i]);
+
+describe("forest", () => {
+  const model = fit({ nTrees: 150 });
+
+  it("ranks held-out German credit applicants well", () => {
+    expect(model.nTrees).toBe(150);
+    expect(rocAuc(test.y, model.predictProba(test))).toBeGreaterThan(0.75);
+  });
+
+  it("averages leaf class fractions into probabilities", () => {
+    const p = model.predictProba(test);
+    for (const v of p) {
+      expect(v).toBeGreaterThanOrEqual(0);
+      expect(v).toBeLessThanOrEqual(1);
+    }
+    // Deep trees on the bootstrap nearly memorise the training rows.
+    const pt = model.predictProba(train);
+    let gap = 0;
+    for (let i = 0; i < train.n; i++) gap += Math.abs(pt[i] - train.y[i]) / train.n;
+    expect(gap).toBeLessThan(0.25);
+    // Without bootstrap a stump's leaves are the bad rates of the rows reaching them.
+    const stump = fit({ nTrees: 1, bootstrap: false, maxDepth: 1, maxFeatures: 1 }).trees[0];
+    expect(stump.nLeaves).toBe(2);
+    const bad = [0, 0];
+    const all = [0, 0];
+    for (let i = 0; i < train.n; i++) {
+      const l = stump.leafOfColumns(train.columns, i);
+      bad[l] += train.y[i];
+      all[l]++;
+    }
+    for (const l of [0, 1]) expect(stump.leafValue[l]).toBeCloseTo(bad[l] / all[l], 9);
+    expect(stump.feature[0]).toBe(german.features.findIndex((f) => f.name === "checking_status"));
+  });
+
+  it("gives out-of-bag probabilities for almost every training row, and they are honest", () => {
+    const oob = model.oobProba as Float64Array;
+    expect(oob.length).toBe(train.n);
+    const defined = oob.filter((v) => !Number.isNaN(v)).length;
+    expect(defined / train.n).toBeGreaterThan(0.99);
+    const auc = rocAuc(
+      train.y,
+      oob.map((v) => (Number.isNaN(v) ? 0.3 : v)),
+    );
+    // Out-of-bag scores track held-out quality, far from the in-sample (memorised) AUC.
+    expect(auc).toBeGreaterThan(0.72);
+    expect(auc).toBeLessThan(0.86);
+    expect(rocAuc(train.y, model.predictProba(train))).toBeGreaterThan(0.99);
+    expect(fit({ nTrees: 5, bootstrap: false }).oobProba).toBeUndefined();
+  });
+
+  it("computes out-of-bag probabilities on first read, unaffected by later changes to the data", () => {
+    const copy = takeRows(
+      train,
+      Int32Array.from({ length: train.n }, (_, i) => i),
+    );
+    const lazy = fit({ nTrees: 30 }, 9, copy);
+    for (const c of copy.columns) c.fill(0);
+    const oob = lazy.oobProba as Float64Array;
+    expect(Array.from(oob)).toEqual(Array.from(fit({ nTrees: 30 }, 9).oobProba as Float64Array));
+    expect(lazy.oobProba).toBe(oob);
+  });
+
+  it("is deterministic for a seed and differs between seeds", () => {
+    const a = JSON.stringify(fit({ nTrees: 20 }, 3).toJSON());
+    expect(JSON.stringify(fit({ nTrees: 20 }, 3).toJSON())).toBe(a);
+    expect(JSON.stringify(fit({ nTrees: 20 }, 4).toJSON())).not.toBe(a);
+  });
+
+  it("reads its JSON back to identical predictions and identical JSON", () => {
+    const text = JSON.stringify(model.toJSON());
+    const back = forest.fromJSON(JSON.parse(text), german.features);
+    expect(JSON.stringify(back.toJSON())).toBe(text);
+    expect(Array.from(back.predictProba(test))).toEqual(Array.from(model.predictProba(test)));
+    expect(Array.from(back.predictRaw(test))).toEqual(Array.from(model.predictRaw(test)));
+    expect(Array.from(back.featureImportance())).toEqual(Array.from(model.featureImportance()));
+  });
+
+  it("scores a single row exactly like the batch path, raw = clipped log-odds", () => {
+    const raw = model.predictRaw(test);
+    const p = model.predictProba(test);
+    const clip = 0.5 / 151;
+    for (let i = 0; i < test.n; i++) {
+      expect(model.predictRawRow(row(test, i))).toBe(raw[i]);
+      const q = Math.min(Math.max(p[i], clip), 1 - clip);
+      expect(raw[i]).toBeCloseTo(Math.log(q / (1 - q)), 12);
+    }
+  });
+
+  it("normalises gain importance", () => {
+    const imp = model.featureImportance();
+    expect(imp.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+    const top = imp.indexOf(Math.max(...imp));
+    expect(["checking_status", "credit_amount", "duration", "age"]).toContain(
+      german.features[top].name,
+    );
+  });
+
+  it("turns maxFeatures into a per-node feature count", () => {
+    expect(featuresPerNode("sqrt", 20)).toBe(4);
+    expect(featuresPerNode("log2", 20)).toBe(4);
+    expect(featuresPerNode(0.5, 20)).toBe(10);
+    expect(featuresPerNode(0.01, 20)).toBe(1);
+    expect(() => featuresPerNode("all", 20)).toThrow(/maxFeatures/);
+    expect(() => featuresPerNode(1.5, 20)).toThrow(/maxFeatures/);
+  });
+
+  it("refuses bad parameters, single-class data and corrupt JSON", () => {
+    expect(() => fit({ nTrees: 0 })).toThrow(/nTrees/);
+    expect(() => fit({ minSamplesLeaf: 0 })).toThrow(/minSamplesLeaf/);
+    expect(() => fit({}, 0, { ...train, y: new Uint8Array(train.n).fill(1) })).toThrow(AppError);
+    const good = JSON.stringify(fit({ nTrees: 3 }).toJSON());
+    const cases: [(j: Record<string, unknown>) => void, RegExp][] = [
+      [(j) => (j.algorithm = "gbdt"), /expected a forest model/],
+      [(j) => (j.trees = [1, 2, 3]), /trees\[0\]: expected an object/],
+      [(j) => ((j.trees as Record<string, unknown>[])[2].threshold = []), /trees\[2\]\.threshold/],
+      [(j) => ((j.params as Record<string, unknown>).maxFeatures = true), /maxFeatures/],
+    ];
+    for (const [mutate, message] of cases) {
+      const j = JSON.parse(good) as Record<string, unknown>;
+      mutate(j);
+      expect(() => forest.fromJSON(j, german.features)).toThrow(message);
+    }
+    expect(() => forest.fromJSON(JSON.parse(good), german.features.slice(1))).toThrow(/features/);
+  });
+});

@@ -1,0 +1,143 @@
+import { describe, expect, it } from "vitest";
+import { AppError } from "../../core/errors.js";
+import { Rng } from "../../core/rng.js";
+import { DEFAULT_DATA_PATH, readDataset } from "../../data/index.js";
+import { rocAuc } from "../metrics/auc.js";
+import { type LabeledTable, takeRows } from "../types.js";
+import { stratifiedKFold } from "../validation/folds.js";
+import { GbdtModel, gbdt } from "./gbdt.js";
+
+const german = (await readDataset(DEFAULT_DATA_PATH)).table;
+const fold = stratifiedKFold(german.y, 5, new Rng(42))[0];
+const train = takeRows(german, fold.train);
+const test = takeRows(german, fold.test);
+
+const fit = (params = {}, seed = 0, data: LabeledTable = train): GbdtModel =>
+  gbdt.fit(data, params, new Rng(seed)) as GbdtModel;
+
+function logLoss(y: Uint8Array, p: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < y.length; i++) s -= Math.log(y[i] ? p[i] : 1 - p[i]);
+  return s / y.length;
+}
+
+const row = (t: LabeledTable, i: number): number[] => t.columns.map((c) => c[i]);
+
+describe("gbdt", () => {
+  const model = fit();
+
+  it("ranks held-out German credit applicants well", () => {
+    const auc = rocAuc(test.y, model.predictProba(test));
+    expect(auc).toBeGreaterThan(0.75);
+    expect(model.nTrees).toBe(gbdt.defaults.nRounds);
+  });
+
+  it("starts from the training prior and lowers the training loss round after round", () => {
+    const prior = train.y.reduce((a, b) => a + b, 0) / train.n;
+    expect(model.baseScore).toBeCloseTo(Math.log(prior / (1 - prior)), 12);
+    const losses = [1, 10, 50, 200].map((nRounds) =>
+      logLoss(train.y, fit({ nRounds }).predictProba(train)),
+    );
+    for (let i = 1; i < losses.length; i++) expect(losses[i]).toBeLessThan(losses[i - 1]);
+    const priorLoss = -(prior * Math.log(prior) + (1 - prior) * Math.log(1 - prior));
+    expect(losses[0]).toBeLessThan(priorLoss);
+    expect(losses[3]).toBeLessThan(0.85 * priorLoss);
+  });
+
+  it("is deterministic for a seed and uses the seed for subsampling", () => {
+    const a = JSON.stringify(fit({ nRounds: 40 }, 3).toJSON());
+    expect(JSON.stringify(fit({ nRounds: 40 }, 3).toJSON())).toBe(a);
+    expect(JSON.stringify(fit({ nRounds: 40 }, 4).toJSON())).not.toBe(a);
+    const full = { nRounds: 40, rowSubsample: 1, colSubsample: 1 };
+    expect(JSON.stringify(fit(full, 3).toJSON())).toBe(JSON.stringify(fit(full, 4).toJSON()));
+  });
+
+  it("reads its JSON back to identical predictions and identical JSON", () => {
+    const text = JSON.stringify(model.toJSON());
+    const back = gbdt.fromJSON(JSON.parse(text), german.features);
+    expect(JSON.stringify(back.toJSON())).toBe(text);
+    expect(Array.from(back.predictRaw(test))).toEqual(Array.from(model.predictRaw(test)));
+    expect(Array.from(back.featureImportance())).toEqual(Array.from(model.featureImportance()));
+  });
+
+  it("scores a single row exactly like the batch path", () => {
+    const raw = model.predictRaw(test);
+    const proba = model.predictProba(test);
+    for (let i = 0; i < test.n; i++) {
+      expect(model.predictRawRow(row(test, i))).toBe(raw[i]);
+      expect(proba[i]).toBeCloseTo(1 / (1 + Math.exp(-raw[i])), 14);
+    }
+  });
+
+  it("sends unknown categories and missing values right", () => {
+    const at = (i: number, f: number, x: number): number => {
+      const r = row(test, i);
+      r[f] = x;
+      return model.predictRawRow(r);
+    };
+    const checking = german.features.findIndex((f) => f.name === "checking_status");
+    const duration = german.features.findIndex((f) => f.name === "duration");
+    for (let i = 0; i < 20; i++) {
+      // Unknown codes behave alike: on the right of every categorical split.
+      const unknown = at(i, checking, 17);
+      expect(Number.isFinite(unknown)).toBe(true);
+      expect(at(i, checking, NaN)).toBe(unknown);
+      expect(at(i, checking, -1)).toBe(unknown);
+      expect(at(i, checking, 1.5)).toBe(unknown);
+      // NaN fails every "x ≤ threshold" test, like a value above all thresholds.
+      expect(at(i, duration, NaN)).toBe(at(i, duration, 1e9));
+    }
+  });
+
+  it("normalises gain importance, with checking status among the top features", () => {
+    const imp = model.featureImportance();
+    expect(imp.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+    const order = Array.from(imp.keys()).sort((a, b) => imp[b] - imp[a]);
+    expect(order.slice(0, 3)).toContain(
+      german.features.findIndex((f) => f.name === "checking_status"),
+    );
+  });
+
+  it("stops early on the held-out loss and can refit on all rows", () => {
+    const es = fit({ nRounds: 2000, learningRate: 0.1, earlyStoppingRounds: 20 });
+    expect(es.nTrees).toBeGreaterThan(5);
+    expect(es.nTrees).toBeLessThan(500);
+    const refit = fit({ nRounds: 2000, learningRate: 0.1, earlyStoppingRounds: 20, refit: true });
+    expect(refit.nTrees).toBeGreaterThan(5);
+    expect(rocAuc(test.y, refit.predictProba(test))).toBeGreaterThan(0.7);
+  });
+
+  it("refuses bad parameters and single-class data", () => {
+    expect(() => fit({ learningRate: 0 })).toThrow(/learningRate/);
+    expect(() => fit({ nRounds: 2.5 })).toThrow(/nRounds/);
+    expect(() => gbdt.fit(train, { maxLeafs: 3 } as never, new Rng(0))).toThrow(
+      /unknown parameter "maxLeafs"/,
+    );
+    const bad = { ...train, y: new Uint8Array(train.n) };
+    expect(() => fit({}, 0, bad)).toThrow(AppError);
+  });
+
+  it("refuses corrupt JSON with a clear error", () => {
+    const good = JSON.stringify(model.toJSON());
+    const cases: [(j: Record<string, unknown>) => void, RegExp][] = [
+      [(j) => (j.algorithm = "forest"), /expected a gbdt model/],
+      [(j) => (j.nFeatures = 3), /trained on 3 features/],
+      [(j) => (j.baseScore = "x"), /baseScore/],
+      [(j) => (j.trees = {}), /trees: expected an array/],
+      [
+        (j) => (((j.trees as Record<string, unknown>[])[5].left as number[])[0] = 1e9),
+        /trees\[5\]\.left\[0\]/,
+      ],
+      [(j) => ((j.params as Record<string, unknown>).learningRate = "fast"), /params/],
+    ];
+    for (const [mutate, message] of cases) {
+      const j = JSON.parse(good) as Record<string, unknown>;
+      mutate(j);
+      expect(() => gbdt.fromJSON(j, german.features)).toThrow(message);
+    }
+    expect(() => gbdt.fromJSON(null, german.features)).toThrow(AppError);
+    expect(() => gbdt.fromJSON({ ...JSON.parse(good), version: 99 }, german.features)).toThrow(
+      /version/,
+    );
+  });
+});
