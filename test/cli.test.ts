@@ -1,0 +1,141 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+// The command as users run it: the compiled bin (`npm test` builds first).
+const BIN = fileURLToPath(new URL("../dist/cli/bin.js", import.meta.url));
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function run(args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      const code = err ? ((err as { code?: number }).code ?? 1) : 0;
+      resolve({ code: typeof code === "number" ? code : 1, stdout, stderr });
+    });
+  });
+}
+
+const HEADER =
+  "checking_status,duration,credit_history,purpose,credit_amount,savings_status,employment," +
+  "installment_commitment,personal_status,other_parties,residence_since,property_magnitude,age," +
+  "other_payment_plans,housing,existing_credits,job,num_dependents,own_telephone,foreign_worker";
+const GOOD_ROW =
+  "'no checking',12,'critical/other existing credit',radio/tv,2000,'>=1000','>=7',2," +
+  "'male single',none,4,'real estate',45,none,own,1,skilled,1,yes,yes";
+
+let dir: string;
+let model: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "riskometer-cli-"));
+  model = join(dir, "model.json");
+  const r = await run(["train", "--trials", "2", "--seed", "3", "--out", model]);
+  expect(r.stderr).not.toMatch(/unexpected error/);
+  expect(r.code).toBe(0);
+}, 300_000);
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("riskometer cv", () => {
+  it("prints one JSON object with mean and std per metric", async () => {
+    const r = await run(["cv", "--algorithm", "logreg", "--folds", "3", "--repeats", "2", "--seed", "0", "--json"]);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    for (const m of ["auc", "accuracy", "cost", "recall", "specificity"]) {
+      expect(out.metrics[m].mean).toBeTypeOf("number");
+      expect(out.metrics[m].std).toBeTypeOf("number");
+    }
+    expect(out.metrics.auc.mean).toBeGreaterThan(0.7);
+    expect(out.protocol).toEqual({ folds: 3, repeats: 2, seed: 0, stratified: true });
+  });
+
+  it("rejects an unknown algorithm with exit code 2 and the valid names", async () => {
+    const r = await run(["cv", "--algorithm", "svm"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/logreg, forest, gbdt, blend/);
+  });
+
+  it("rejects a non-integer fold count", async () => {
+    const r = await run(["cv", "--folds", "ten"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--folds must be an integer/);
+  });
+
+  it("fails clearly on a missing data file", async () => {
+    const r = await run(["cv", "--data", join(dir, "nope.csv")]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/nope\.csv/);
+  });
+});
+
+describe("riskometer train", () => {
+  it("wrote a model file that names its data digest and chosen model", async () => {
+    const file = JSON.parse(await readFile(model, "utf8"));
+    expect(file.format).toBe("riskometer-model");
+    expect(file.body.training.data.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(["logreg", "forest", "gbdt", "blend"]).toContain(file.body.model.kind);
+    expect(file.body.model.threshold).toBeGreaterThan(0);
+    expect(file.body.model.threshold).toBeLessThan(1);
+  });
+});
+
+describe("riskometer predict", () => {
+  it("scores good rows, reports bad ones, escapes formulas and exits non-zero", async () => {
+    const input = join(dir, "applicants.csv");
+    const output = join(dir, "scored.csv");
+    await writeFile(
+      input,
+      [
+        `${HEADER},note`,
+        `${GOOD_ROW},=HYPERLINK("http://x")`,
+        GOOD_ROW.replace("'no checking'", "'<0'").replace(",12,", ",abc,") + ",ok",
+        GOOD_ROW.replace("radio/tv", "spaceship") + ",@sum",
+        `${GOOD_ROW},+1`,
+      ].join("\n"),
+    );
+    const r = await run(["predict", "--model", model, "--input", input, "--output", output, "--json"]);
+    expect(r.code).toBe(5);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.scored).toBe(2);
+    expect(summary.rejected).toBe(2);
+    expect(summary.errors).toEqual([
+      expect.objectContaining({ row: 2, column: "duration" }),
+      expect.objectContaining({ row: 3, column: "purpose" }),
+    ]);
+    expect(summary.errors[1].message).toMatch(/radio\/tv/);
+    const lines = (await readFile(output, "utf8")).trim().split("\n");
+    expect(lines[0]).toBe(`${HEADER},note,risk,probability_bad,confidence`);
+    expect(lines).toHaveLength(3);
+    expect(lines[1]).toContain(`"'=HYPERLINK(""http://x"")"`);
+    const [risk, p, conf] = lines[1].split(",").slice(-3);
+    expect(["good", "bad"]).toContain(risk);
+    expect(Number(p)).toBeGreaterThanOrEqual(0);
+    expect(Number(p)).toBeLessThanOrEqual(1);
+    expect(Number(conf)).toBeCloseTo(risk === "bad" ? Number(p) : 1 - Number(p), 6);
+    expect(lines[2].split(",").slice(-4)[0]).toBe("+1");
+    const report = await readFile(join(dir, "scored.errors.csv"), "utf8");
+    expect(report.split("\n")[0]).toBe("row,column,message,value");
+    expect(report).toContain("2,duration,");
+  });
+
+  it("fails on a corrupted model file without writing output", async () => {
+    const bad = join(dir, "bad-model.json");
+    const text = await readFile(model, "utf8");
+    await writeFile(bad, text.slice(0, text.length / 2));
+    const out = join(dir, "never.csv");
+    const r = await run(["predict", "--model", bad, "--input", join(dir, "applicants.csv"), "--output", out]);
+    expect(r.code).toBe(6);
+    expect(r.stderr).toMatch(/not valid JSON/);
+    await expect(readFile(out)).rejects.toThrow();
+  });
+});
