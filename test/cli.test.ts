@@ -48,7 +48,18 @@ afterAll(async () => {
 
 describe("riskometer cv", () => {
   it("prints one JSON object with mean and std per metric", async () => {
-    const r = await run(["cv", "--algorithm", "logreg", "--folds", "3", "--repeats", "2", "--seed", "0", "--json"]);
+    const r = await run([
+      "cv",
+      "--algorithm",
+      "logreg",
+      "--folds",
+      "3",
+      "--repeats",
+      "2",
+      "--seed",
+      "0",
+      "--json",
+    ]);
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     for (const m of ["auc", "accuracy", "cost", "recall", "specificity"]) {
@@ -103,7 +114,16 @@ describe("riskometer predict", () => {
         `${GOOD_ROW},+1`,
       ].join("\n"),
     );
-    const r = await run(["predict", "--model", model, "--input", input, "--output", output, "--json"]);
+    const r = await run([
+      "predict",
+      "--model",
+      model,
+      "--input",
+      input,
+      "--output",
+      output,
+      "--json",
+    ]);
     expect(r.code).toBe(5);
     const summary = JSON.parse(r.stdout);
     expect(summary.scored).toBe(2);
@@ -133,7 +153,15 @@ describe("riskometer predict", () => {
     const text = await readFile(model, "utf8");
     await writeFile(bad, text.slice(0, text.length / 2));
     const out = join(dir, "never.csv");
-    const r = await run(["predict", "--model", bad, "--input", join(dir, "applicants.csv"), "--output", out]);
+    const r = await run([
+      "predict",
+      "--model",
+      bad,
+      "--input",
+      join(dir, "applicants.csv"),
+      "--output",
+      out,
+    ]);
     expect(r.code).toBe(6);
     expect(r.stderr).toMatch(/not valid JSON/);
     await expect(readFile(out)).rejects.toThrow();

@@ -37,7 +37,9 @@ export async function loadTrainingData(
         { details: ds.errors },
       );
     }
-    process.stderr.write(`${summary}; training on the ${ds.table.n} valid rows:\n${formatRowErrors(ds.errors)}\n`);
+    process.stderr.write(
+      `${summary}; training on the ${ds.table.n} valid rows:\n${formatRowErrors(ds.errors)}\n`,
+    );
   }
   let bad = 0;
   for (let i = 0; i < ds.table.n; i++) bad += ds.table.y[i];

@@ -28,9 +28,19 @@ export function cvCommand(): Command {
         "whole pipeline (model, calibration, cost-minimising threshold) is trained on the training\n" +
         "part only and scored on the held-out part.",
     )
-    .option("-a, --algorithm <name>", `one of ${MODEL_KINDS.join(", ")}`, choiceOption("--algorithm", MODEL_KINDS), "blend")
+    .option(
+      "-a, --algorithm <name>",
+      `one of ${MODEL_KINDS.join(", ")}`,
+      choiceOption("--algorithm", MODEL_KINDS),
+      "blend",
+    )
     .option("--folds <n>", "folds per repetition", intOption("--folds", 2, 100), 10)
-    .option("--repeats <n>", "repetitions with different shuffles", intOption("--repeats", 1, 100), 5)
+    .option(
+      "--repeats <n>",
+      "repetitions with different shuffles",
+      intOption("--repeats", 1, 100),
+      5,
+    )
     .option("--seed <n>", "seed for folds and models", intOption("--seed", 0, 2 ** 32 - 1), 0)
     .option("--data <file>", "labelled ARFF or CSV file (default: the bundled German credit data)")
     .option(
@@ -45,7 +55,12 @@ export function cvCommand(): Command {
     .action(async (opts: CvOptions) => {
       const started = performance.now();
       const data = await loadTrainingData(opts.data, opts.skipInvalid);
-      const folds = repeatedStratifiedKFold(data.table.y, opts.folds, opts.repeats, new Rng(opts.seed));
+      const folds = repeatedStratifiedKFold(
+        data.table.y,
+        opts.folds,
+        opts.repeats,
+        new Rng(opts.seed),
+      );
       const progress = new Progress(`cv ${opts.algorithm}`);
       const result = await crossValidate({
         data: data.table,
@@ -74,7 +89,10 @@ export function cvCommand(): Command {
         metrics,
         threshold: {
           mean: thresholdMean,
-          std: Math.sqrt(thresholds.reduce((a, t) => a + (t - thresholdMean) ** 2, 0) / Math.max(1, thresholds.length - 1)),
+          std: Math.sqrt(
+            thresholds.reduce((a, t) => a + (t - thresholdMean) ** 2, 0) /
+              Math.max(1, thresholds.length - 1),
+          ),
         },
         seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
       };

@@ -17,7 +17,9 @@ export function intOption(name: string, min: number, max = Number.MAX_SAFE_INTEG
 export function choiceOption<T extends string>(name: string, choices: readonly T[]) {
   return (value: string): T => {
     if (!(choices as readonly string[]).includes(value)) {
-      throw new InvalidArgumentError(`${name} must be one of ${choices.join(", ")}, got "${value}".`);
+      throw new InvalidArgumentError(
+        `${name} must be one of ${choices.join(", ")}, got "${value}".`,
+      );
     }
     return value as T;
   };

@@ -14,15 +14,20 @@ export class Progress {
     private readonly delayMs = 1000,
   ) {}
 
-  update(done: number, total: number, note = ""): void {
+  /** `total` undefined: the amount of work is not known in advance (a stream). */
+  update(done: number, total?: number, note = ""): void {
     const now = Date.now();
     if (now - this.start < this.delayMs) return;
-    if (!this.tty && now - this.lastPrint < 3000 && done < total) return;
+    const finished = total !== undefined && done >= total;
+    if (now - this.lastPrint < (this.tty ? 100 : 3000) && !finished) return;
     this.lastPrint = now;
     this.printed = true;
-    const pct = total > 0 ? Math.floor((100 * done) / total) : 0;
     const secs = ((now - this.start) / 1000).toFixed(1);
-    const line = `${this.label}: ${done}/${total} (${pct}%) ${secs}s${note ? ` ${note}` : ""}`;
+    const count =
+      total === undefined
+        ? `${done}`
+        : `${done}/${total} (${total > 0 ? Math.floor((100 * done) / total) : 0}%)`;
+    const line = `${this.label}: ${count} ${secs}s${note ? ` ${note}` : ""}`;
     if (this.tty) process.stderr.write(`\r\x1b[2K${line}`);
     else process.stderr.write(`${line}\n`);
   }

@@ -2,13 +2,17 @@ import { mkdir } from "node:fs/promises";
 import { basename, dirname } from "node:path";
 import { Command } from "commander";
 import { CREDIT_SCHEMA } from "../data/index.js";
+import { MODEL_KINDS, type ModelKind } from "../ml/pipeline/pipeline.js";
 import { buildModelBody, saveModel } from "../ml/pipeline/saved-model.js";
 import { DEFAULT_TRIALS, trainModel } from "../ml/pipeline/train.js";
 import { loadTrainingData, writeJson } from "./common.js";
-import { intOption } from "./options.js";
+import { choiceOption, intOption } from "./options.js";
 import { Progress } from "./progress.js";
 
+const ALGORITHM_CHOICES = ["auto", ...MODEL_KINDS] as const;
+
 interface TrainCliOptions {
+  algorithm: (typeof ALGORITHM_CHOICES)[number];
   data?: string;
   trials: number;
   seed: number;
@@ -25,9 +29,25 @@ export function trainCommand(): Command {
         "held-out test set, and write the chosen model (refitted on all rows) to a model file.",
     )
     .requiredOption("-o, --out <file>", "where to write the model file (JSON)")
+    .option(
+      "-a, --algorithm <name>",
+      `${ALGORITHM_CHOICES.join(", ")}; auto compares all and keeps the lowest CV expected cost`,
+      choiceOption("--algorithm", ALGORITHM_CHOICES),
+      "auto",
+    )
     .option("--data <file>", "labelled ARFF or CSV file (default: the bundled German credit data)")
-    .option("--trials <n>", "search trials per algorithm", intOption("--trials", 1, 10_000), DEFAULT_TRIALS)
-    .option("--seed <n>", "seed for the split, the search and the models", intOption("--seed", 0, 2 ** 32 - 1), 0)
+    .option(
+      "--trials <n>",
+      "search trials per algorithm",
+      intOption("--trials", 1, 10_000),
+      DEFAULT_TRIALS,
+    )
+    .option(
+      "--seed <n>",
+      "seed for the split, the search and the models",
+      intOption("--seed", 0, 2 ** 32 - 1),
+      0,
+    )
     .option("--threads <n>", "worker threads (default: all cores)", intOption("--threads", 1, 256))
     .option("--skip-invalid", "leave invalid rows out (listed on stderr) instead of failing")
     .option("--json", "print the training summary as JSON on stdout")
@@ -41,6 +61,7 @@ export function trainCommand(): Command {
         trials: opts.trials,
         seed: opts.seed,
         threads: opts.threads,
+        candidates: opts.algorithm === "auto" ? MODEL_KINDS : [opts.algorithm as ModelKind],
         onProgress: (name, done, total) => {
           if (name !== stage) {
             progress?.done();
@@ -63,7 +84,13 @@ export function trainCommand(): Command {
       await saveModel(opts.out, body);
       const seconds = (performance.now() - started) / 1000;
       if (opts.json) {
-        writeJson({ out: opts.out, chosen: result.chosen, metrics: body.metrics, candidates: result.candidates, seconds });
+        writeJson({
+          out: opts.out,
+          chosen: result.chosen,
+          metrics: body.metrics,
+          candidates: result.candidates,
+          seconds,
+        });
         return;
       }
       const f = (x: number) => x.toFixed(3);

@@ -22,7 +22,9 @@ describe("model file envelope", () => {
 
   it("rejects a truncated file", () => {
     const text = encodeModelFile(body);
-    expect(codeOf(() => decodeModelFile(text.slice(0, text.length - 20)))).toBe("MODEL_FILE_INVALID");
+    expect(codeOf(() => decodeModelFile(text.slice(0, text.length - 20)))).toBe(
+      "MODEL_FILE_INVALID",
+    );
   });
 
   it("rejects a modified file through its checksum", () => {
@@ -34,7 +36,9 @@ describe("model file envelope", () => {
     const parsed = JSON.parse(encodeModelFile(body));
     parsed.formatVersion = 99;
     expect(codeOf(() => decodeModelFile(JSON.stringify(parsed)))).toBe("MODEL_VERSION_UNSUPPORTED");
-    expect(() => decodeModelFile(JSON.stringify(parsed))).toThrow(/version 99; this release reads version\(s\) 1/);
+    expect(() => decodeModelFile(JSON.stringify(parsed))).toThrow(
+      /version 99; this release reads version\(s\) 1/,
+    );
   });
 
   it("rejects JSON that is not a model file", () => {

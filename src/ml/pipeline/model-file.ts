@@ -53,7 +53,10 @@ export function decodeModelFile(text: string, source = "model file"): unknown {
       `${source} is not a Riskometer model file (format marker ${JSON.stringify(format)}, expected "${MODEL_FORMAT}")`,
     );
   }
-  if (typeof formatVersion !== "number" || !SUPPORTED_MODEL_FORMAT_VERSIONS.includes(formatVersion)) {
+  if (
+    typeof formatVersion !== "number" ||
+    !SUPPORTED_MODEL_FORMAT_VERSIONS.includes(formatVersion)
+  ) {
     throw new AppError(
       "MODEL_VERSION_UNSUPPORTED",
       `${source} has model format version ${JSON.stringify(formatVersion)}; this release reads version(s) ${SUPPORTED_MODEL_FORMAT_VERSIONS.join(", ")}`,
@@ -81,7 +84,10 @@ export async function readModelFile(path: string): Promise<unknown> {
   try {
     text = await readFile(path, "utf8");
   } catch (e) {
-    throw new AppError("FILE_NOT_FOUND", `cannot read model file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new AppError(
+      "FILE_NOT_FOUND",
+      `cannot read model file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
   return decodeModelFile(text, `model file ${path}`);
 }

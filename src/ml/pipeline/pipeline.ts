@@ -1,7 +1,12 @@
 import { AppError } from "../../core/errors.js";
 import { Rng } from "../../core/rng.js";
 import { ALGORITHMS } from "../algorithms.js";
-import { type Calibrator, type CalibrationMethod, fitCalibrator, calibratorFromJSON } from "../calibration/index.js";
+import {
+  type Calibrator,
+  type CalibrationMethod,
+  fitCalibrator,
+  calibratorFromJSON,
+} from "../calibration/index.js";
 import { chooseThreshold } from "../threshold.js";
 import { stratifiedKFold } from "../validation/folds.js";
 import {
@@ -63,10 +68,27 @@ export class FittedPipeline {
   /** Calibrated probability that each row is a bad risk. */
   predictProba(table: Table): Float64Array {
     if (this.stacker) {
-      return this.stacker.predictProba(stackFeatures(this.members.map((m) => m.model.predictRaw(table))));
+      return this.stacker.predictProba(
+        stackFeatures(this.members.map((m) => m.model.predictRaw(table))),
+      );
     }
     return (this.calibrator as Calibrator).apply(this.members[0].model.predictRaw(table));
   }
+
+  /**
+   * Calibrated probability of bad for one applicant given as one value per feature (the
+   * serving path: no batch allocations).
+   */
+  predictProbaRow(row: ArrayLike<number>): number {
+    if (this.stacker) {
+      const z = this.stackRow;
+      for (let j = 0; j < this.members.length; j++) z[j] = this.members[j].model.predictRawRow(row);
+      return sigmoid(this.stacker.predictRawRow(z));
+    }
+    return (this.calibrator as Calibrator).applyOne(this.members[0].model.predictRawRow(row));
+  }
+
+  private readonly stackRow = new Float64Array(BLEND_MEMBERS.length);
 
   featureImportance(): Float64Array {
     const total = new Float64Array(this.features.length);
@@ -83,7 +105,11 @@ export class FittedPipeline {
     return {
       kind: this.kind,
       features: this.features,
-      members: this.members.map((m) => ({ algorithm: m.algorithm, params: m.params, model: m.model.toJSON() })),
+      members: this.members.map((m) => ({
+        algorithm: m.algorithm,
+        params: m.params,
+        model: m.model.toJSON(),
+      })),
       stacker: this.stacker ? this.stacker.toJSON() : null,
       calibrator: this.calibrator ? this.calibrator.toJSON() : null,
       threshold: this.threshold,
@@ -92,26 +118,58 @@ export class FittedPipeline {
   }
 
   static fromJSON(json: PipelineJson): FittedPipeline {
-    if (!json || typeof json !== "object" || !Array.isArray(json.members) || json.members.length === 0) {
+    if (
+      !json ||
+      typeof json !== "object" ||
+      !Array.isArray(json.members) ||
+      json.members.length === 0
+    ) {
       throw new AppError("MODEL_FILE_INVALID", "model file has no model members");
     }
     if (!MODEL_KINDS.includes(json.kind)) {
-      throw new AppError("MODEL_FILE_INVALID", `unknown model kind ${JSON.stringify(json.kind)}; expected one of ${MODEL_KINDS.join(", ")}`);
+      throw new AppError(
+        "MODEL_FILE_INVALID",
+        `unknown model kind ${JSON.stringify(json.kind)}; expected one of ${MODEL_KINDS.join(", ")}`,
+      );
     }
     const members = json.members.map((m) => {
       const alg = ALGORITHMS[m.algorithm];
-      if (!alg) throw new AppError("MODEL_FILE_INVALID", `unknown algorithm ${JSON.stringify(m.algorithm)} in model file`);
-      return { algorithm: m.algorithm, params: m.params, model: alg.fromJSON(m.model, json.features) };
+      if (!alg)
+        throw new AppError(
+          "MODEL_FILE_INVALID",
+          `unknown algorithm ${JSON.stringify(m.algorithm)} in model file`,
+        );
+      return {
+        algorithm: m.algorithm,
+        params: m.params,
+        model: alg.fromJSON(m.model, json.features),
+      };
     });
-    const stacker = json.stacker ? ALGORITHMS.logreg.fromJSON(json.stacker, stackSpecs(members.length)) : null;
+    const stacker = json.stacker
+      ? ALGORITHMS.logreg.fromJSON(json.stacker, stackSpecs(members.length))
+      : null;
     const calibrator = json.calibrator ? calibratorFromJSON(json.calibrator) : null;
     if (json.kind === "blend" ? !stacker : !calibrator) {
-      throw new AppError("MODEL_FILE_INVALID", `model file lacks the ${json.kind === "blend" ? "stacker" : "calibrator"} of its ${json.kind} model`);
+      throw new AppError(
+        "MODEL_FILE_INVALID",
+        `model file lacks the ${json.kind === "blend" ? "stacker" : "calibrator"} of its ${json.kind} model`,
+      );
     }
     if (typeof json.threshold !== "number" || !(json.threshold >= 0 && json.threshold <= 1)) {
-      throw new AppError("MODEL_FILE_INVALID", `model file has an invalid threshold ${JSON.stringify(json.threshold)}`);
+      throw new AppError(
+        "MODEL_FILE_INVALID",
+        `model file has an invalid threshold ${JSON.stringify(json.threshold)}`,
+      );
     }
-    return new FittedPipeline(json.kind, json.features, members, stacker, calibrator, json.threshold, json.costs);
+    return new FittedPipeline(
+      json.kind,
+      json.features,
+      members,
+      stacker,
+      calibrator,
+      json.threshold,
+      json.costs,
+    );
   }
 }
 
@@ -126,7 +184,11 @@ export interface PipelineJson {
 }
 
 /** Trains a complete credit model on `data`. Same data, options and seed → identical model. */
-export function fitPipeline(data: LabeledTable, options: PipelineOptions, rng: Rng): FittedPipeline {
+export function fitPipeline(
+  data: LabeledTable,
+  options: PipelineOptions,
+  rng: Rng,
+): FittedPipeline {
   const opts = { ...DEFAULT_PIPELINE, ...options };
   let positives = 0;
   for (let i = 0; i < data.n; i++) positives += data.y[i];
@@ -160,7 +222,15 @@ export function fitPipeline(data: LabeledTable, options: PipelineOptions, rng: R
     oofProba = calibrator.apply(oofRaw[0]);
   }
   const threshold = chooseThreshold(data.y, oofProba, opts.costs);
-  return new FittedPipeline(opts.kind, data.features, members, stacker, calibrator, threshold, opts.costs);
+  return new FittedPipeline(
+    opts.kind,
+    data.features,
+    members,
+    stacker,
+    calibrator,
+    threshold,
+    opts.costs,
+  );
 }
 
 /**
@@ -196,6 +266,9 @@ function stackFeatures(raws: Float64Array[]): Table {
 }
 
 const EPS = 1e-6;
+function sigmoid(z: number): number {
+  return 1 / (1 + Math.exp(-z));
+}
 function logitAll(p: Float64Array): Float64Array {
   return p.map((v) => {
     const c = Math.min(1 - EPS, Math.max(EPS, v));

@@ -12,7 +12,12 @@ export interface ModelBody {
   readonly schema: CreditSchema;
   readonly model: PipelineJson;
   readonly training: {
-    readonly data: { readonly file: string; readonly sha256: string; readonly rows: number; readonly bad: number };
+    readonly data: {
+      readonly file: string;
+      readonly sha256: string;
+      readonly rows: number;
+      readonly bad: number;
+    };
     readonly seed: number;
     readonly trials: number;
     readonly chosen: string;
@@ -21,7 +26,10 @@ export interface ModelBody {
     readonly candidates: TrainResult["candidates"];
   };
   /** The chosen candidate's metrics: CV on the training part, and on the held-out test set. */
-  readonly metrics: { readonly cv: TrainResult["candidates"][number]["cv"]; readonly test: Record<string, number> };
+  readonly metrics: {
+    readonly cv: TrainResult["candidates"][number]["cv"];
+    readonly test: Record<string, number>;
+  };
   /** Share of the model's decisions attributable to each feature (sums to 1). */
   readonly featureImportance: Record<string, number>;
 }
@@ -67,13 +75,25 @@ export async function saveModel(path: string, body: ModelBody): Promise<void> {
 /** Reads, verifies and rebuilds a model file. */
 export async function loadModel(path: string): Promise<LoadedModel> {
   const body = (await readModelFile(path)) as ModelBody;
-  if (!body || typeof body !== "object" || !body.schema || !Array.isArray(body.schema.columns) || !body.model) {
+  if (
+    !body ||
+    typeof body !== "object" ||
+    !body.schema ||
+    !Array.isArray(body.schema.columns) ||
+    !body.model
+  ) {
     throw new AppError("MODEL_FILE_INVALID", `model file ${path} lacks its schema or model`);
   }
   const pipeline = FittedPipeline.fromJSON(body.model);
   const names = body.schema.columns.map((c) => c.name);
-  if (names.length !== pipeline.features.length || names.some((n, i) => n !== pipeline.features[i].name)) {
-    throw new AppError("MODEL_FILE_INVALID", `model file ${path}: its schema and model features disagree`);
+  if (
+    names.length !== pipeline.features.length ||
+    names.some((n, i) => n !== pipeline.features[i].name)
+  ) {
+    throw new AppError(
+      "MODEL_FILE_INVALID",
+      `model file ${path}: its schema and model features disagree`,
+    );
   }
   return { body, pipeline, schema: body.schema };
 }

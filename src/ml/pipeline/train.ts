@@ -26,6 +26,8 @@ export interface TrainOptions {
   readonly evalFolds?: number;
   readonly evalRepeats?: number;
   readonly threads?: number;
+  /** Candidates to compare (default all four); only the algorithms they need are tuned. */
+  readonly candidates?: readonly ModelKind[];
   readonly onProgress?: (stage: string, done: number, total: number) => void;
 }
 
@@ -55,9 +57,9 @@ export interface TrainResult {
   /** The chosen pipeline refitted on all rows. */
   readonly model: FittedPipeline;
   readonly chosen: ModelKind;
-  readonly params: Record<AlgorithmName, Params>;
+  readonly params: Partial<Record<AlgorithmName, Params>>;
   readonly candidates: readonly CandidateReport[];
-  readonly tuning: Record<AlgorithmName, TuningReport>;
+  readonly tuning: Partial<Record<AlgorithmName, TuningReport>>;
   readonly split: { readonly trainRows: number; readonly testRows: number };
 }
 
@@ -75,8 +77,11 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   const trainPart = takeRows(data, split.train);
   const progress = opts.onProgress ?? (() => {});
 
-  const tuning = {} as Record<AlgorithmName, TuningReport>;
+  const kinds = opts.candidates ?? MODEL_KINDS;
+  const needed = ALGORITHM_NAMES.filter((name) => kinds.includes(name) || kinds.includes("blend"));
+  const tuning: Partial<Record<AlgorithmName, TuningReport>> = {};
   for (const [j, name] of ALGORITHM_NAMES.entries()) {
+    if (!needed.includes(name)) continue;
     const alg = ALGORITHMS[name];
     const result = await tuneCrossValidated({
       data: trainPart,
@@ -97,8 +102,8 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
     tuning[name] = { params: result.params, score: result.score, trials: result.trials.length };
   }
   const params = Object.fromEntries(
-    ALGORITHM_NAMES.map((name) => [name, tuning[name].params]),
-  ) as Record<AlgorithmName, Params>;
+    needed.map((name) => [name, (tuning[name] as TuningReport).params]),
+  ) as Partial<Record<AlgorithmName, Params>>;
 
   const evalFolds = repeatedStratifiedKFold(
     trainPart.y,
@@ -108,7 +113,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   );
   const holdout = [{ train: split.train, test: split.test, repeat: 0, fold: 0 }];
   const candidates: CandidateReport[] = [];
-  for (const kind of MODEL_KINDS) {
+  for (const kind of kinds) {
     const extra = { options: { kind, params } };
     const cv = await crossValidate({
       data: trainPart,
@@ -129,7 +134,11 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
       metrics: Object.values(METRICS),
       threads: 1,
     });
-    candidates.push({ kind, cv: stats(cv), test: Object.fromEntries(Object.entries(test.folds[0].metrics)) });
+    candidates.push({
+      kind,
+      cv: stats(cv),
+      test: Object.fromEntries(Object.entries(test.folds[0].metrics)),
+    });
   }
   const chosen = [...candidates].sort(
     (a, b) => a.cv.cost.mean - b.cv.cost.mean || b.cv.auc.mean - a.cv.auc.mean,

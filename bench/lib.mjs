@@ -1,0 +1,50 @@
+// Shared helpers of the benchmarks: run the compiled CLI, make applicant files.
+import { execFile } from "node:child_process";
+import { createWriteStream } from "node:fs";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = fileURLToPath(new URL("..", import.meta.url));
+export const BIN = fileURLToPath(new URL("../dist/cli/bin.js", import.meta.url));
+
+/** Runs the CLI; resolves with stdout, stderr, exit code and wall-clock seconds. */
+export function cli(args) {
+  const start = performance.now();
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { maxBuffer: 256 << 20 }, (err, stdout, stderr) => {
+      resolve({
+        code: err ? (typeof err.code === "number" ? err.code : 1) : 0,
+        stdout,
+        stderr,
+        seconds: (performance.now() - start) / 1000,
+      });
+    });
+  });
+}
+
+/** Writes a CSV of `rows` applicants: the bundled data's rows, repeated, without the label. */
+export async function writeApplicantsCsv(path, rows) {
+  const { readArff, DEFAULT_DATA_PATH, formatCsvRow } = await import("../dist/data/index.js");
+  const records = [];
+  let header = [];
+  for await (const rec of readArff(DEFAULT_DATA_PATH)) {
+    if (header.length === 0) header = Object.keys(rec).filter((h) => h !== "class");
+    records.push(formatCsvRow(header.map((h) => rec[h])) + "\n");
+  }
+  const out = createWriteStream(path);
+  out.write(formatCsvRow(header) + "\n");
+  let block = "";
+  for (let i = 0; i < rows; i++) {
+    block += records[i % records.length];
+    if (block.length > 1 << 20) {
+      if (!out.write(block)) await once(out, "drain");
+      block = "";
+    }
+  }
+  out.end(block);
+  await once(out, "finish");
+}
+
+export function fmt(x, digits = 3) {
+  return Number(x).toFixed(digits);
+}
