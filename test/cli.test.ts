@@ -28,8 +28,8 @@ const HEADER =
   "installment_commitment,personal_status,other_parties,residence_since,property_magnitude,age," +
   "other_payment_plans,housing,existing_credits,job,num_dependents,own_telephone,foreign_worker";
 const GOOD_ROW =
-  "'no checking',12,'critical/other existing credit',radio/tv,2000,'>=1000','>=7',2," +
-  "'male single',none,4,'real estate',45,none,own,1,skilled,1,yes,yes";
+  "no checking,12,critical/other existing credit,radio/tv,2000,>=1000,>=7,2," +
+  "male single,none,4,real estate,45,none,own,1,skilled,1,yes,yes";
 
 let dir: string;
 let model: string;
@@ -109,7 +109,7 @@ describe("riskometer predict", () => {
       [
         `${HEADER},note`,
         `${GOOD_ROW},=HYPERLINK("http://x")`,
-        GOOD_ROW.replace("'no checking'", "'<0'").replace(",12,", ",abc,") + ",ok",
+        GOOD_ROW.replace("no checking", "<0").replace(",12,", ",abc,") + ",ok",
         GOOD_ROW.replace("radio/tv", "spaceship") + ",@sum",
         `${GOOD_ROW},+1`,
       ].join("\n"),
@@ -146,6 +146,22 @@ describe("riskometer predict", () => {
     const report = await readFile(join(dir, "scored.errors.csv"), "utf8");
     expect(report.split("\n")[0]).toBe("row,column,message,value");
     expect(report).toContain("2,duration,");
+  });
+
+  it("gives the same probability as the library for the same applicant", async () => {
+    const input = join(dir, "one.csv");
+    const output = join(dir, "one.scored.csv");
+    await writeFile(input, `${HEADER}\n${GOOD_ROW}\n`);
+    expect((await run(["predict", "-m", model, "-i", input, "-o", output])).code).toBe(0);
+    const viaCli = Number((await readFile(output, "utf8")).trim().split("\n")[1].split(",").at(-2));
+    const { loadModel } = await import("../src/ml/pipeline/saved-model.js");
+    const { readApplicants } = await import("../src/data/index.js");
+    const { pipeline, schema } = await loadModel(model);
+    for await (const batch of readApplicants(input, { schema })) {
+      const row = Float64Array.from(batch.table.columns, (c) => c[0]);
+      expect(viaCli).toBeCloseTo(pipeline.predictProbaRow(row), 6);
+      expect(viaCli).toBeCloseTo(pipeline.predictProba(batch.table)[0], 6);
+    }
   });
 
   it("fails on a corrupted model file without writing output", async () => {
