@@ -4,7 +4,7 @@ import { AppError, ERROR_CODES } from "./errors.js";
 
 const doc = readFileSync(new URL("../../docs/errors.md", import.meta.url), "utf8");
 const rows = new Map(
-  [...doc.matchAll(/^\| `([A-Z_]+)` \| (\d+) \| (\d+) \| (.+) \|$/gm)].map((m) => [
+  [...doc.matchAll(/^\|\s*`([A-Z_]+)`\s*\|\s*(\d+)\s*\|\s*(\d+)\s*\|\s*(.+?)\s*\|$/gm)].map((m) => [
     m[1],
     { status: Number(m[2]), exitCode: Number(m[3]), summary: m[4] },
   ]),
@@ -14,7 +14,11 @@ describe("error catalogue", () => {
   it("docs/errors.md lists exactly the codes in the code, with the same status, exit code and text", () => {
     expect([...rows.keys()].sort()).toEqual(Object.keys(ERROR_CODES).sort());
     for (const [code, spec] of Object.entries(ERROR_CODES)) {
-      expect(rows.get(code)).toEqual({ status: spec.status, exitCode: spec.exitCode, summary: spec.summary });
+      expect(rows.get(code)).toEqual({
+        status: spec.status,
+        exitCode: spec.exitCode,
+        summary: spec.summary,
+      });
     }
   });
 

@@ -4,14 +4,46 @@
  * in step).
  */
 export const ERROR_CODES = {
-  INVALID_ARGUMENT: { status: 400, exitCode: 2, summary: "A command-line argument or option is invalid." },
-  FILE_NOT_FOUND: { status: 404, exitCode: 3, summary: "An input file does not exist or cannot be read." },
-  PARSE_ERROR: { status: 400, exitCode: 4, summary: "A data file could not be parsed (ARFF or CSV syntax)." },
-  SCHEMA_MISMATCH: { status: 422, exitCode: 4, summary: "A data file lacks required columns or has the wrong structure." },
-  VALIDATION_FAILED: { status: 422, exitCode: 5, summary: "One or more rows failed validation; the errors list each row, column and reason." },
-  MODEL_FILE_INVALID: { status: 500, exitCode: 6, summary: "A model file is corrupted, truncated or does not match its checksum." },
-  MODEL_VERSION_UNSUPPORTED: { status: 500, exitCode: 6, summary: "A model file has a format version this release cannot read." },
-  TRAINING_FAILED: { status: 500, exitCode: 7, summary: "Training could not produce a model (for example a single-class training set)." },
+  INVALID_ARGUMENT: {
+    status: 400,
+    exitCode: 2,
+    summary: "A command-line argument or option is invalid.",
+  },
+  FILE_NOT_FOUND: {
+    status: 404,
+    exitCode: 3,
+    summary: "An input file does not exist or cannot be read.",
+  },
+  PARSE_ERROR: {
+    status: 400,
+    exitCode: 4,
+    summary: "A data file could not be parsed (ARFF or CSV syntax).",
+  },
+  SCHEMA_MISMATCH: {
+    status: 422,
+    exitCode: 4,
+    summary: "A data file lacks required columns or has the wrong structure.",
+  },
+  VALIDATION_FAILED: {
+    status: 422,
+    exitCode: 5,
+    summary: "One or more rows failed validation; the errors list each row, column and reason.",
+  },
+  MODEL_FILE_INVALID: {
+    status: 500,
+    exitCode: 6,
+    summary: "A model file is corrupted, truncated or does not match its checksum.",
+  },
+  MODEL_VERSION_UNSUPPORTED: {
+    status: 500,
+    exitCode: 6,
+    summary: "A model file has a format version this release cannot read.",
+  },
+  TRAINING_FAILED: {
+    status: 500,
+    exitCode: 7,
+    summary: "Training could not produce a model (for example a single-class training set).",
+  },
   INTERNAL: { status: 500, exitCode: 1, summary: "An unexpected internal error." },
 } as const;
 

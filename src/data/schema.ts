@@ -211,6 +211,7 @@ export function categoryIndex(column: CategoricalColumn): Map<string, number> {
 
 /** Readable phrase for one feature value, e.g. `Checking account: below 0 DM`. */
 export function describeValue(column: Column, value: number): string {
-  if (column.kind === "categorical") return `${column.label}: ${column.values[value]?.label ?? "?"}`;
+  if (column.kind === "categorical")
+    return `${column.label}: ${column.values[value]?.label ?? "?"}`;
   return `${column.label}: ${value}${column.unit ? ` ${column.unit}` : ""}`;
 }

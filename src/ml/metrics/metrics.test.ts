@@ -104,14 +104,7 @@ describe("probability metrics", () => {
     const lower = METRIC_NAMES.filter((n) => !METRICS[n].higherIsBetter).sort();
     expect(lower).toEqual(["brier", "cost", "ece", "log_loss"]);
     const decisions = METRIC_NAMES.filter((n) => METRICS[n].needsThreshold).sort();
-    expect(decisions).toEqual([
-      "accuracy",
-      "cost",
-      "f1",
-      "precision",
-      "recall",
-      "specificity",
-    ]);
+    expect(decisions).toEqual(["accuracy", "cost", "f1", "precision", "recall", "specificity"]);
   });
 });
 

@@ -172,7 +172,11 @@ describe("crossValidate", () => {
 
   it("takes the metric catalogue and a fallback threshold", async () => {
     const folds4 = stratifiedKFold(DATA.y, 4, new Rng(5));
-    const metrics: readonly MetricLike[] = [CATALOGUE.auc, CATALOGUE.cost, { ...COST, name: "local_cost" }];
+    const metrics: readonly MetricLike[] = [
+      CATALOGUE.auc,
+      CATALOGUE.cost,
+      { ...COST, name: "local_cost" },
+    ];
     const base = {
       data: DATA,
       folds: folds4,
