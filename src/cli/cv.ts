@@ -23,10 +23,9 @@ interface CvOptions {
 
 export function cvCommand(): Command {
   return new Command("cv")
+    .summary("estimate model quality by repeated stratified cross-validation")
     .description(
-      "Estimate a model's quality by repeated stratified k-fold cross-validation. In every fold the\n" +
-        "whole pipeline (model, calibration, cost-minimising threshold) is trained on the training\n" +
-        "part only and scored on the held-out part.",
+      "Estimate a model's quality by repeated stratified k-fold cross-validation. In every fold the whole pipeline (model, calibration, cost-minimising threshold) is trained on the training part only and scored on the held-out part.",
     )
     .option(
       "-a, --algorithm <name>",

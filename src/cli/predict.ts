@@ -20,12 +20,9 @@ interface PredictOptions {
 
 export function predictCommand(): Command {
   return new Command("predict")
+    .summary("score a file of applicants with a model file")
     .description(
-      "Score a CSV (or ARFF) file of applicants with a model file. Each valid row is written as it\n" +
-        "was read, plus risk (good/bad), probability_bad (calibrated) and confidence (the\n" +
-        "calibrated probability of the predicted class). Cells that a spreadsheet would run as a\n" +
-        "formula are escaped. Rejected rows go to the error report (row, column, message, value)\n" +
-        `and the command exits with code ${ERROR_CODES.VALIDATION_FAILED.exitCode} after writing all good rows.`,
+      `Score a CSV (or ARFF) file of applicants with a model file. Each valid row is written as it was read, plus risk (good/bad), probability_bad (calibrated) and confidence (the calibrated probability of the predicted class). Cells that a spreadsheet would run as a formula are escaped. Rejected rows go to the error report (row, column, message, value) and the command exits with code ${ERROR_CODES.VALIDATION_FAILED.exitCode} after writing all good rows.`,
     )
     .requiredOption("-m, --model <file>", "model file written by `riskometer train`")
     .requiredOption("-i, --input <file>", "applicants: CSV (`,` `;` or tab separated) or ARFF")

@@ -24,9 +24,9 @@ interface TrainCliOptions {
 
 export function trainCommand(): Command {
   return new Command("train")
+    .summary("tune, compare and train a model; write the model file")
     .description(
-      "Tune every algorithm, compare them and their blend by cross-validation, report each on a\n" +
-        "held-out test set, and write the chosen model (refitted on all rows) to a model file.",
+      "Tune every algorithm, compare them and their blend by cross-validation, report each on a held-out test set, and write the chosen model (refitted on all rows) to a model file.",
     )
     .requiredOption("-o, --out <file>", "where to write the model file (JSON)")
     .option(
