@@ -7,6 +7,7 @@ const benches = [
   ["score-row.bench.mjs"],
   ["predict.bench.mjs", "1000000"],
   ["../dist/bench/csv-read.bench.js", "1000000"],
+  ["../dist/bench/trees.bench.js"],
 ];
 for (const [file, ...args] of benches) {
   console.log(`\n# ${file}`);
