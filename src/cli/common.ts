@@ -1,6 +1,6 @@
-import { AppError } from "../core/errors.js";
+import { AppError } from "../core/index.js";
+import { type LabeledTable } from "../ml/index.js";
 import { DEFAULT_DATA_PATH, type RowError, digestFile, readDataset } from "../data/index.js";
-import type { LabeledTable } from "../ml/types.js";
 
 export interface TrainingData {
   readonly path: string;

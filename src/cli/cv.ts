@@ -1,10 +1,11 @@
+import {
+  CALIBRATION_METHODS,
+  MODEL_KINDS,
+  crossValidatePipeline,
+  type CalibrationMethod,
+  type ModelKind,
+} from "../ml/index.js";
 import { Command } from "commander";
-import { Rng } from "../core/rng.js";
-import { METRICS } from "../ml/metrics/index.js";
-import { JOBS_MODULE } from "../ml/pipeline/jobs.js";
-import { MODEL_KINDS, type ModelKind } from "../ml/pipeline/pipeline.js";
-import { CALIBRATION_METHODS, type CalibrationMethod } from "../ml/calibration/index.js";
-import { crossValidate, repeatedStratifiedKFold } from "../ml/validation/index.js";
 import { loadTrainingData, writeJson } from "./common.js";
 import { choiceOption, intOption } from "./options.js";
 import { Progress } from "./progress.js";
@@ -54,20 +55,13 @@ export function cvCommand(): Command {
     .action(async (opts: CvOptions) => {
       const started = performance.now();
       const data = await loadTrainingData(opts.data, opts.skipInvalid);
-      const folds = repeatedStratifiedKFold(
-        data.table.y,
-        opts.folds,
-        opts.repeats,
-        new Rng(opts.seed),
-      );
       const progress = new Progress(`cv ${opts.algorithm}`);
-      const result = await crossValidate({
+      const result = await crossValidatePipeline({
         data: data.table,
-        folds,
-        job: { module: JOBS_MODULE, fn: "pipelineFoldJob" },
-        extra: { options: { kind: opts.algorithm, calibration: opts.calibration } },
+        options: { kind: opts.algorithm, calibration: opts.calibration },
+        folds: opts.folds,
+        repeats: opts.repeats,
         seed: opts.seed,
-        metrics: Object.values(METRICS),
         threads: opts.threads,
         onProgress: (done, total) => progress.update(done, total, "folds"),
       });

@@ -1,6 +1,5 @@
+import { PACKAGE_VERSION, isAppError } from "../core/index.js";
 import { Command, CommanderError } from "commander";
-import { isAppError } from "../core/errors.js";
-import { PACKAGE_VERSION } from "../core/version.js";
 import { cvCommand } from "./cv.js";
 import { trainCommand } from "./train.js";
 import { predictCommand } from "./predict.js";

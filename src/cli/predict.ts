@@ -1,7 +1,7 @@
+import { ERROR_CODES } from "../core/index.js";
+import { loadModel } from "../ml/index.js";
 import { Command } from "commander";
-import { ERROR_CODES } from "../core/errors.js";
 import { formatCsvRow } from "../data/index.js";
-import { loadModel } from "../ml/pipeline/saved-model.js";
 import { AtomicFile } from "./atomic-file.js";
 import { writeJson } from "./common.js";
 import { intOption } from "./options.js";

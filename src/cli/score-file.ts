@@ -1,4 +1,5 @@
-import { createPool } from "../core/pool.js";
+import { createPool } from "../core/index.js";
+import { JOBS_MODULE, type PipelineJson } from "../ml/index.js";
 import {
   type ApplicantBatch,
   type CreditSchema,
@@ -7,8 +8,6 @@ import {
   formatCsvRow,
   readApplicants,
 } from "../data/index.js";
-import { JOBS_MODULE } from "../ml/pipeline/jobs.js";
-import type { PipelineJson } from "../ml/pipeline/pipeline.js";
 import { AtomicFile } from "./atomic-file.js";
 
 /** Output columns added to each scored row. */

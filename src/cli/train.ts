@@ -1,10 +1,15 @@
+import {
+  DEFAULT_TRIALS,
+  MODEL_KINDS,
+  buildModelBody,
+  saveModel,
+  trainModel,
+  type ModelKind,
+} from "../ml/index.js";
 import { mkdir } from "node:fs/promises";
 import { basename, dirname } from "node:path";
 import { Command } from "commander";
 import { CREDIT_SCHEMA } from "../data/index.js";
-import { MODEL_KINDS, type ModelKind } from "../ml/pipeline/pipeline.js";
-import { buildModelBody, saveModel } from "../ml/pipeline/saved-model.js";
-import { DEFAULT_TRIALS, trainModel } from "../ml/pipeline/train.js";
 import { loadTrainingData, writeJson } from "./common.js";
 import { choiceOption, intOption } from "./options.js";
 import { Progress } from "./progress.js";

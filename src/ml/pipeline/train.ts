@@ -3,9 +3,9 @@ import { ALGORITHMS, ALGORITHM_NAMES } from "../algorithms.js";
 import { METRICS } from "../metrics/index.js";
 import type { AlgorithmName, LabeledTable, Params } from "../types.js";
 import { takeRows } from "../types.js";
+import { crossValidatePipeline } from "./evaluate.js";
 import {
   type CrossValidationResult,
-  crossValidate,
   repeatedStratifiedKFold,
   stratifiedKFold,
   tuneCrossValidated,
@@ -114,24 +114,20 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   const holdout = [{ train: split.train, test: split.test, repeat: 0, fold: 0 }];
   const candidates: CandidateReport[] = [];
   for (const kind of kinds) {
-    const extra = { options: { kind, params } };
-    const cv = await crossValidate({
+    const options = { kind, params };
+    const cv = await crossValidatePipeline({
       data: trainPart,
-      folds: evalFolds,
-      job: { module: JOBS_MODULE, fn: "pipelineFoldJob" },
-      extra,
+      options,
+      foldList: evalFolds,
       seed: rng.fork(20).nextUint32(),
-      metrics: Object.values(METRICS),
       threads: opts.threads,
       onProgress: (done, total) => progress(`evaluate ${kind}`, done, total),
     });
-    const test = await crossValidate({
+    const test = await crossValidatePipeline({
       data,
-      folds: holdout,
-      job: { module: JOBS_MODULE, fn: "pipelineFoldJob" },
-      extra,
+      options,
+      foldList: holdout,
       seed: rng.fork(21).nextUint32(),
-      metrics: Object.values(METRICS),
       threads: 1,
     });
     candidates.push({
