@@ -36,7 +36,7 @@ export function trainCommand(): Command {
     .requiredOption("-o, --out <file>", "where to write the model file (JSON)")
     .option(
       "-a, --algorithm <name>",
-      `${ALGORITHM_CHOICES.join(", ")}; auto compares all and keeps the lowest CV expected cost`,
+      `${ALGORITHM_CHOICES.join(", ")}; auto compares all and keeps the simplest whose CV expected cost is within one standard error of the lowest`,
       choiceOption("--algorithm", ALGORITHM_CHOICES),
       "auto",
     )
@@ -106,7 +106,7 @@ export function trainCommand(): Command {
           (c) =>
             `${c.kind === result.chosen ? "* " : "  "}${c.kind.padEnd(8)} ${f(c.cv.auc.mean).padStart(8)} ${f(c.cv.cost.mean).padStart(8)} ${f(c.test.auc).padStart(9)} ${f(c.test.cost).padStart(10)} ${f(c.test.accuracy).padStart(9)}`,
         ),
-        `chosen: ${result.chosen} (lowest CV expected cost), decision threshold P(bad) ≥ ${result.model.threshold.toFixed(3)}`,
+        `chosen: ${result.chosen} (the simplest whose CV expected cost is within one standard error of the lowest), decision threshold P(bad) ≥ ${result.model.threshold.toFixed(3)}`,
         `model written to ${opts.out} in ${seconds.toFixed(1)} s`,
       ];
       process.stdout.write(`${lines.join("\n")}\n`);

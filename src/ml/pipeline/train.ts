@@ -66,8 +66,9 @@ export interface TrainResult {
 /**
  * The training flow: hold out a stratified test set; tune each algorithm on the rest (TPE search,
  * trials scored by stratified k-fold ROC AUC); compare the tuned candidates (each algorithm and
- * their blend) by repeated CV of the whole pipeline on the training part and choose the lowest
- * expected cost; report every candidate's test-set metrics; refit the choice on all rows.
+ * their blend) by repeated CV of the whole pipeline on the training part and choose by expected
+ * cost (see `chooseCandidate`); report every candidate's test-set metrics; refit the choice on
+ * all rows.
  */
 export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   const rng = new Rng(opts.seed);
@@ -136,9 +137,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
       test: Object.fromEntries(Object.entries(test.folds[0].metrics)),
     });
   }
-  const chosen = [...candidates].sort(
-    (a, b) => a.cv.cost.mean - b.cv.cost.mean || b.cv.auc.mean - a.cv.auc.mean,
-  )[0].kind;
+  const chosen = chooseCandidate(candidates, evalFolds.length);
   progress("fit final model", 0, 1);
   const model = fitPipeline(data, { kind: chosen, params }, rng.fork(3));
   progress("fit final model", 1, 1);
@@ -150,6 +149,24 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
     tuning,
     split: { trainRows: split.train.length, testRows: split.test.length },
   };
+}
+
+/** Candidates from the easiest to explain and cheapest to score to the most complex. */
+export const SIMPLEST_FIRST: readonly ModelKind[] = ["logreg", "gbdt", "forest", "blend"];
+
+/**
+ * The simplest candidate whose mean CV cost is within one standard error of the lowest (the
+ * one-standard-error rule): differences smaller than the folds' noise do not justify a model
+ * that is harder to explain and slower to score.
+ */
+export function chooseCandidate(candidates: readonly CandidateReport[], folds: number): ModelKind {
+  const best = candidates.reduce((a, b) => (b.cv.cost.mean < a.cv.cost.mean ? b : a));
+  const se =
+    folds > 1 && Number.isFinite(best.cv.cost.std) ? best.cv.cost.std / Math.sqrt(folds) : 0;
+  const order = (k: ModelKind) => SIMPLEST_FIRST.indexOf(k);
+  return [...candidates]
+    .filter((c) => c.cv.cost.mean <= best.cv.cost.mean + se)
+    .sort((a, b) => order(a.kind) - order(b.kind))[0].kind;
 }
 
 function stats(cv: CrossValidationResult): Record<string, MetricStats> {
