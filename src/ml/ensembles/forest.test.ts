@@ -5,6 +5,7 @@ import { DEFAULT_DATA_PATH, readDataset } from "../../data/index.js";
 import { rocAuc } from "../metrics/auc.js";
 import { type LabeledTable, takeRows } from "../types.js";
 import { stratifiedKFold } from "../validation/folds.js";
+import { treeToJSON } from "../trees/serialize.js";
 import { ForestModel, featuresPerNode, forest } from "./forest.js";
 
 const german = (await readDataset(DEFAULT_DATA_PATH)).table;
@@ -76,6 +77,55 @@ describe("forest", () => {
     const oob = lazy.oobProba as Float64Array;
     expect(Array.from(oob)).toEqual(Array.from(fit({ nTrees: 30 }, 9).oobProba as Float64Array));
     expect(lazy.oobProba).toBe(oob);
+  });
+
+  it("weights bad rows in the split search, and keeps plain class fractions in the leaves", () => {
+    expect(JSON.stringify(fit({ nTrees: 20, classWeight: 1 }, 3).toJSON())).toBe(
+      JSON.stringify(fit({ nTrees: 20 }, 3).toJSON()),
+    );
+    // Splits maximise the weighted Gini decrease, so a weight on bad rows changes the cuts.
+    const grow = (classWeight: number) =>
+      fit({ nTrees: 1, bootstrap: false, maxDepth: 3, maxFeatures: 1, classWeight }).trees[0];
+    const tree = grow(5);
+    const plainTree = grow(1);
+    expect(JSON.stringify(treeToJSON(tree))).not.toBe(JSON.stringify(treeToJSON(plainTree)));
+    // The leaf values are the plain bad rates of the rows reaching them.
+    const bad = new Array<number>(tree.nLeaves).fill(0);
+    const all = new Array<number>(tree.nLeaves).fill(0);
+    for (let i = 0; i < train.n; i++) {
+      const l = tree.leafOfColumns(train.columns, i);
+      bad[l] += train.y[i];
+      all[l]++;
+    }
+    for (let l = 0; l < tree.nLeaves; l++) {
+      expect(tree.leafValue[l]).toBeCloseTo(bad[l] / all[l], 8);
+    }
+    const weighted = fit({ nTrees: 30, classWeight: 3 }, 2);
+    const oob = weighted.oobProba as Float64Array;
+    expect(rocAuc(train.y, oob)).toBeGreaterThan(0.7);
+    // Averages of class fractions: the mean stays near the training bad rate.
+    const mean = (a: Float64Array) => a.reduce((s, v) => s + v, 0) / a.length;
+    expect(Math.abs(mean(oob) - mean(train.y.map(Number) as unknown as Float64Array))).toBeLessThan(
+      0.05,
+    );
+    const raw = weighted.predictRaw(test);
+    for (let i = 0; i < 20; i++) expect(weighted.predictRawRow(row(test, i))).toBe(raw[i]);
+    expect(() => fit({ classWeight: -1 })).toThrow(/classWeight/);
+  });
+
+  it("clips out-of-bag probabilities half a vote of the scoring trees away from 0 and 1", () => {
+    const small = fit({ nTrees: 8 }, 1);
+    const oob = small.oobProba as Float64Array;
+    // With a few trees many rows get a unanimous out-of-bag vote of k ≤ 8 trees: 0.5 / (k + 1).
+    const clips = new Set(Array.from({ length: 8 }, (_, k) => 0.5 / (k + 2)));
+    let clipped = 0;
+    for (const v of oob) {
+      if (Number.isNaN(v)) continue;
+      expect(v).toBeGreaterThanOrEqual(0.5 / 9);
+      expect(v).toBeLessThanOrEqual(1 - 0.5 / 9);
+      if (clips.has(v) || clips.has(1 - v)) clipped++;
+    }
+    expect(clipped).toBeGreaterThan(10);
   });
 
   it("is deterministic for a seed and differs between seeds", () => {

@@ -9,7 +9,7 @@ import {
   readParams,
   resolveParams,
 } from "../trees/ensemble.js";
-import { TreeLearner, type TreeParams } from "../trees/learner.js";
+import { TreeLearner, type TreeParams, quantiseLeaf } from "../trees/learner.js";
 import type { PackedTrees } from "../trees/predict.js";
 import type { Tree } from "../trees/tree.js";
 import type { Algorithm, FeatureSpec, FittedClassifier, LabeledTable, Table } from "../types.js";
@@ -29,6 +29,14 @@ export type ForestParams = {
   /** Categories with fewer (distinct) rows in a node are kept on the right of its split. */
   minDataPerCategory: number;
   maxBins: number;
+  /**
+   * Weight of each bad row (good rows weigh 1) on top of the bootstrap counts while a tree grows:
+   * the split search maximises the class-weighted Gini decrease. Each leaf's weighted bad fraction
+   * q is then mapped back to the leaf's plain bootstrap bad fraction q / (q + classWeight·(1 − q)),
+   * so that scores stay averages of class fractions. (Mapping back the forest's average instead
+   * is far off: most leaves are nearly pure, and their fractions barely move with the weight.)
+   */
+  classWeight: number;
 };
 
 /*
@@ -56,6 +64,13 @@ const DEFAULTS: ForestParams = {
   sampleFraction: 1,
   minDataPerCategory: 5,
   maxBins: 255,
+  /*
+   * Unweighted. Expected cost of the calibrated forest pipeline, 5×10 CV, seed 1 / seed 2,
+   * classWeight 1 / 2 / 3 / 5: 0.5280 / 0.5340, 0.5370 / 0.5250, 0.5424 / 0.5330, 0.5318 /
+   * 0.5312, AUC falling from 0.7998 / 0.7998 to 0.7981 / 0.7961; as a blend member, weight 3:
+   * blend cost 0.5192 / 0.5316 → 0.5304 / 0.5228 (AUC 0.8034 / 0.8035 → 0.8040 / 0.8045).
+   */
+  classWeight: 1,
 };
 
 const ALGORITHM = "forest";
@@ -146,6 +161,12 @@ export class ForestModel implements FittedClassifier {
  * Mean leaf value over the trees whose bootstrap left row i out (bit i of tree t's words in
  * `inBag` is clear), NaN for rows in every bootstrap. Tree by tree, so each tree's nodes stay in
  * cache while the rows pass through.
+ *
+ * Like the raw scores, each mean is clipped half a vote away from 0 and 1, a vote here being one
+ * of the trees that scored the row: a unanimous out-of-bag vote must not look far more certain
+ * (log-odds ±13.8 after the pipeline's clip at 1e-6) than the same vote of the whole forest
+ * (±log(2T + 1)). With 100 trees, where a row's out-of-bag vote has ~37 trees, 0.2 % of the
+ * German credit out-of-bag scores were such outliers (none with 500 trees).
  */
 function outOfBag(
   packed: PackedTrees,
@@ -166,8 +187,24 @@ function outOfBag(
     }
   }
   const oob = new Float64Array(n);
-  for (let i = 0; i < n; i++) oob[i] = count[i] > 0 ? sum[i] / count[i] : NaN;
+  for (let i = 0; i < n; i++) {
+    const c = count[i];
+    const clip = 0.5 / (c + 1);
+    oob[i] = c > 0 ? Math.min(Math.max(sum[i] / c, clip), 1 - clip) : NaN;
+  }
   return oob;
+}
+
+/**
+ * Leaf values from class-weighted bad fractions q = c·b / (c·b + g) back to b / (b + g), on the
+ * learner's 1e-9 grid.
+ */
+function unweightLeaves(tree: Tree, c: number): void {
+  const v = tree.leafValue;
+  for (let l = 0; l < v.length; l++) {
+    const q = v[l];
+    v[l] = quantiseLeaf(q / (q + c * (1 - q)));
+  }
 }
 
 /** Number of features tried at each node for `maxFeatures` out of `nFeatures`. */
@@ -192,6 +229,7 @@ function checkParams(p: ForestParams, nFeatures: number): TreeParams {
   if (!Number.isInteger(p.nTrees) || p.nTrees < 1) bad("nTrees (integer ≥ 1)", p.nTrees);
   if (!(p.sampleFraction > 0 && p.sampleFraction <= 1))
     bad("sampleFraction (in (0, 1])", p.sampleFraction);
+  if (!(p.classWeight > 0)) bad("classWeight (> 0)", p.classWeight);
   return {
     maxLeaves: p.maxLeaves,
     maxDepth: p.maxDepth,
@@ -210,19 +248,21 @@ function checkParams(p: ForestParams, nFeatures: number): TreeParams {
 export const forest: Algorithm<ForestParams> = {
   name: ALGORITHM,
   defaults: DEFAULTS,
+  // nTrees is not searched: more trees never make a forest worse, only slower to fit and score.
   space: {
-    nTrees: { type: "choice", values: [200, 500, 1000] },
     maxFeatures: { type: "choice", values: [0.1, "sqrt", 0.3, 0.5, 0.7] },
     minSamplesLeaf: { type: "int", low: 1, high: 20, log: true },
     maxDepth: { type: "choice", values: [0, 6, 10, 16] },
     sampleFraction: { type: "float", low: 0.3, high: 1 },
     minDataPerCategory: { type: "int", low: 1, high: 20, log: true },
+    classWeight: { type: "float", low: 1, high: 5 },
   },
 
   /**
-   * The shared tree learner with gradient −y·w and hessian w (w = bootstrap count) and λ = 0:
-   * a leaf's value −G/H is its weighted class-1 fraction and the split gain is the weighted Gini
-   * decrease (up to a factor), i.e. CART on the bootstrap sample.
+   * The shared tree learner with gradient −y·w and hessian w (w = bootstrap count, times
+   * classWeight for bad rows) and λ = 0: a leaf's value −G/H is its weighted class-1 fraction
+   * and the split gain is the weighted Gini decrease (up to a factor), i.e. CART on the
+   * bootstrap sample. With a class weight the leaf values are mapped back to plain fractions.
    */
   fit(data: LabeledTable, params: Partial<ForestParams>, rng: Rng): ForestModel {
     const p = resolveParams(ALGORITHM, DEFAULTS, params, ["maxFeatures"]);
@@ -255,14 +295,17 @@ export const forest: Algorithm<ForestParams> = {
       let m = 0;
       const bagBase = t * words;
       for (let i = 0; i < n; i++) {
-        const w = weight[i];
-        if (w === 0) continue;
+        const count = weight[i];
+        if (count === 0) continue;
         rows[m++] = i;
+        const w = y[i] ? count * p.classWeight : count;
         grad[i] = -y[i] * w;
         hess[i] = w;
         if (p.bootstrap) inBag[bagBase + (i >>> 5)] |= 1 << (i & 31);
       }
-      trees.push(learner.fit(grad, hess, rows, m, rng, 1));
+      const tree = learner.fit(grad, hess, rows, m, rng, 1);
+      if (p.classWeight !== 1) unweightLeaves(tree, p.classWeight);
+      trees.push(tree);
     }
     if (!p.bootstrap) return new ForestModel(data.features, trees, p);
     // Out-of-bag scores cost about a seventh of the fit and many callers never read them, so

@@ -107,6 +107,31 @@ describe("gbdt", () => {
     expect(rocAuc(test.y, refit.predictProba(test))).toBeGreaterThan(0.7);
   });
 
+  it("weights bad rows like duplicated rows, and classWeight 1 is the unweighted fit exactly", () => {
+    expect(JSON.stringify(fit({ nRounds: 30, classWeight: 1 }, 5).toJSON())).toBe(
+      JSON.stringify(fit({ nRounds: 30 }, 5).toJSON()),
+    );
+    // Without subsampling and with a bin per distinct value, a weight of 2 on the bad rows grows
+    // the trees that the bad rows given twice grow; the base score then differs by log 2.
+    const exact = {
+      nRounds: 30,
+      rowSubsample: 1,
+      colSubsample: 1,
+      minSamplesLeaf: 1,
+      minDataPerCategory: 1,
+      maxBins: 2000,
+    };
+    const rows: number[] = [];
+    for (let i = 0; i < train.n; i++) for (let k = train.y[i] ? 2 : 1; k > 0; k--) rows.push(i);
+    const copies = fit(exact, 1, takeRows(train, Int32Array.from(rows)));
+    const weighted = fit({ ...exact, classWeight: 2 }, 1);
+    expect(weighted.baseScore).toBeCloseTo(copies.baseScore - Math.log(2), 12);
+    const a = weighted.predictRaw(test);
+    const b = copies.predictRaw(test);
+    for (let i = 0; i < test.n; i++) expect(a[i]).toBeCloseTo(b[i] - Math.log(2), 6);
+    expect(() => fit({ classWeight: 0 })).toThrow(/classWeight/);
+  });
+
   it("refuses bad parameters and single-class data", () => {
     expect(() => fit({ learningRate: 0 })).toThrow(/learningRate/);
     expect(() => fit({ nRounds: 2.5 })).toThrow(/nRounds/);

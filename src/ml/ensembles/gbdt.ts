@@ -48,6 +48,12 @@ export type GbdtParams = {
    * (instead of keeping the model trained without the held-out rows).
    */
   refit: boolean;
+  /**
+   * Weight of each bad row in the log loss (good rows weigh 1): gradients and hessians of bad
+   * rows are multiplied by it. The base score is shifted by −log(classWeight) after training,
+   * the prior correction that puts predictions back on the unweighted class balance.
+   */
+  classWeight: number;
 };
 
 /*
@@ -90,6 +96,13 @@ const DEFAULTS: GbdtParams = {
   earlyStoppingRounds: 0,
   validationFraction: 0.2,
   refit: true,
+  /*
+   * Unweighted. Expected cost of the calibrated gbdt pipeline, 5×10 CV, seed 1 / seed 2,
+   * classWeight 1 / 2 / 3 / 5: 0.5374 / 0.5388, 0.5378 / 0.5332, 0.5450 / 0.5378, 0.5402 /
+   * 0.5376, AUC falling from 0.7981 / 0.7987 to 0.7950 / 0.7933. As a blend member, weight 3:
+   * blend cost 0.5192 / 0.5316 → 0.5228 / 0.5362.
+   */
+  classWeight: 1,
 };
 
 const ALGORITHM = "gbdt";
@@ -179,6 +192,7 @@ function checkParams(p: GbdtParams): void {
   if (!(p.validationFraction >= 0 && p.validationFraction < 1)) {
     bad("validationFraction (in [0, 1))", p.validationFraction);
   }
+  if (!(p.classWeight > 0)) bad("classWeight (> 0)", p.classWeight);
 }
 
 interface BoostResult {
@@ -207,9 +221,12 @@ function boost(
   const nTrain = trainRows.length;
   const mapper = BinMapper.fit(data, trainRows, p.maxBins);
   const learner = new TreeLearner(mapper, mapper.transform(data), treeParams(p));
+  const cw = p.classWeight;
   let pos = 0;
   for (let i = 0; i < nTrain; i++) pos += y[trainRows[i]];
-  const baseScore = logit(Math.min(Math.max(pos / nTrain, 1e-6), 1 - 1e-6));
+  // The optimum of the (weighted) log loss for a constant score.
+  const rate = (cw * pos) / (cw * pos + (nTrain - pos));
+  const baseScore = logit(Math.min(Math.max(rate, 1e-6), 1 - 1e-6));
   const score = new Float64Array(n).fill(baseScore);
   const grad = new Float64Array(n);
   const hess = new Float64Array(n);
@@ -233,8 +250,9 @@ function boost(
     for (let i = 0; i < bagSize; i++) {
       const r = bag[i];
       const pr = sigmoid(score[r]);
-      grad[r] = pr - y[r];
-      hess[r] = Math.max(pr * (1 - pr), 1e-16);
+      const w = y[r] ? cw : 1;
+      grad[r] = w * (pr - y[r]);
+      hess[r] = w * Math.max(pr * (1 - pr), 1e-16);
     }
     const tree = learner.fit(grad, hess, bag, bagSize, rng, p.learningRate);
     trees.push(tree);
@@ -250,7 +268,8 @@ function boost(
         const s = (score[r] += tree.leafValue[tree.leafOfColumns(cols, r)]);
         // log(1 + e^{-s}) for y=1, log(1 + e^{s}) for y=0, in a form that cannot overflow.
         const z = y[r] ? -s : s;
-        loss += z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z));
+        const l = z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z));
+        loss += y[r] ? cw * l : l;
       }
       if (loss < bestLoss) {
         bestLoss = loss;
@@ -299,6 +318,7 @@ export const gbdt: Algorithm<GbdtParams> = {
     colSubsample: { type: "float", low: 0.2, high: 1 },
     minDataPerCategory: { type: "int", low: 1, high: 50, log: true },
     catSmooth: { type: "float", low: 0, high: 30 },
+    classWeight: { type: "float", low: 1, high: 5 },
   },
 
   fit(data: LabeledTable, params: Partial<GbdtParams>, rng: Rng): GbdtModel {
@@ -325,13 +345,15 @@ export const gbdt: Algorithm<GbdtParams> = {
         valid = new Int32Array(0);
       }
     }
+    // Weighting bad rows by c multiplies the fitted odds by c: undo it on the base score.
+    const shift = Math.log(p.classWeight);
     const run = boost(data, train, valid, p, p.nRounds, rng);
     if (p.refit && valid.length > 0) {
       const rounds = Math.max(1, Math.round((run.bestRounds * data.n) / train.length));
       const full = boost(data, all, new Int32Array(0), p, Math.min(rounds, p.nRounds), rng);
-      return new GbdtModel(data.features, full.baseScore, full.trees, p);
+      return new GbdtModel(data.features, full.baseScore - shift, full.trees, p);
     }
-    return new GbdtModel(data.features, run.baseScore, run.trees, p);
+    return new GbdtModel(data.features, run.baseScore - shift, run.trees, p);
   },
 
   fromJSON(json: unknown, features: readonly FeatureSpec[]): GbdtModel {

@@ -147,6 +147,34 @@ describe("logreg", () => {
     expect(Array.from(back.featureImportance())).toEqual(Array.from(a.featureImportance()));
   });
 
+  it("weights bad rows like duplicated rows, and classWeight 1 is the unweighted fit exactly", () => {
+    const enc = Encoder.fit(german);
+    const x = enc.transform(german);
+    const weights = Float64Array.from(german.y, (v) => (v ? 3 : 1));
+    const weighted = newtonLogistic(x, german.y, enc.width, 0.1, 100, 1e-10, weights);
+    // Each bad row given three times.
+    const rows: number[] = [];
+    for (let i = 0; i < german.n; i++) for (let k = german.y[i] ? 3 : 1; k > 0; k--) rows.push(i);
+    const dup = enc.transform(takeRows(german, Int32Array.from(rows)));
+    const yDup = Uint8Array.from(rows, (i) => german.y[i]);
+    const copies = newtonLogistic(dup, yDup, enc.width, 0.1, 100, 1e-10);
+    expect(weighted.converged && copies.converged).toBe(true);
+    weighted.beta.forEach((b, c) => expect(b).toBeCloseTo(copies.beta[c], 7));
+
+    // The fit: those coefficients, and the intercept moved back by log(classWeight).
+    const m = fitGerman({ maxFeatures: 0, tol: 1e-10, classWeight: 3 });
+    const direct = newtonLogistic(x, german.y, enc.width, m.params.C, 100, 1e-10, weights);
+    m.coef.forEach((w, c) => expect(w).toBeCloseTo(direct.beta[c], 7));
+    expect(m.intercept).toBeCloseTo(direct.beta[enc.width] - Math.log(3), 7);
+    // More weight on bad rows: more bad predicted before the shift, about as many after it.
+    const meanP = (f: FittedLogreg) => f.predictProba(german).reduce((a, b) => a + b, 0) / german.n;
+    expect(Math.abs(meanP(m) - 0.3)).toBeLessThan(0.03);
+
+    const plain = JSON.stringify(fitGerman().toJSON());
+    expect(JSON.stringify(fitGerman({ classWeight: 1 }).toJSON())).toBe(plain);
+    expect(() => fitGerman({ classWeight: 0 })).toThrow(/classWeight/);
+  });
+
   it("refuses malformed model JSON and invalid parameters", () => {
     const json = fitGerman().toJSON();
     expect(() => logreg.fromJSON({ ...json, coef: json.coef.slice(1) }, german.features)).toThrow(

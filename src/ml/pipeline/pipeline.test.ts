@@ -3,7 +3,9 @@ import { Rng } from "../../core/rng.js";
 import { readDataset } from "../../data/index.js";
 import type { LabeledTable } from "../types.js";
 import { takeRows } from "../types.js";
-import { FittedPipeline, fitPipeline } from "./pipeline.js";
+import { forest } from "../ensembles/forest.js";
+import type { FittedLogreg } from "../linear/logistic.js";
+import { BLEND_MEMBER_OVERRIDES, FittedPipeline, fitPipeline } from "./pipeline.js";
 import { decodeModelFile, encodeModelFile } from "./model-file.js";
 
 let data: LabeledTable;
@@ -72,6 +74,29 @@ describe("fitPipeline", () => {
     // Refusing a good applicant costs 1 and accepting a bad one 5, so the cut sits well below 0.5.
     expect(model.threshold).toBeGreaterThan(0.05);
     expect(model.threshold).toBeLessThan(0.35);
+  });
+
+  it("blend: members take the blend overrides unless the caller sets them; equal-weight stack", () => {
+    const blend = fitPipeline(
+      train,
+      { kind: "blend", params: { gbdt: { nRounds: 60 } } },
+      new Rng(4),
+    );
+    const forestMember = blend.members.find((m) => m.algorithm === "forest");
+    expect(forestMember?.params.nTrees).toBe(BLEND_MEMBER_OVERRIDES.forest?.nTrees);
+    const given = fitPipeline(train, { kind: "blend", params: SMALL }, new Rng(4));
+    expect(given.members.find((m) => m.algorithm === "forest")?.params.nTrees).toBe(40);
+    // A single forest keeps the algorithm's own defaults.
+    const single = fitPipeline(train, { kind: "forest", params: {} }, new Rng(4));
+    expect(single.members[0].params.nTrees).toBe(forest.defaults.nTrees);
+    // The stacker weighs the members' log-odds equally.
+    const stacker = given.stacker as FittedLogreg;
+    const weights = stacker.encoder.blocks.map((b) =>
+      b.kind === "numeric" ? stacker.coef[b.column] / b.std : NaN,
+    );
+    expect(weights).toHaveLength(3);
+    for (const w of weights) expect(w).toBeCloseTo(weights[0], 12);
+    expect(weights[0]).toBeGreaterThan(0);
   });
 
   it("refuses a training set with too few rows of a class", () => {

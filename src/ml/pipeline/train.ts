@@ -96,7 +96,6 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
       inner: { folds: opts.tuneFolds ?? 5 },
       searchConcurrency: 2,
       initial: [alg.defaults],
-      fixedParams: alg.defaults,
       threads: opts.threads,
       onProgress: (done, total) => progress(`tune ${name}`, done, total),
     });
