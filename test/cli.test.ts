@@ -164,6 +164,54 @@ describe("riskometer predict", () => {
     }
   });
 
+  it("scores a file split between threads exactly as with one thread", async () => {
+    // Over 1 MB, so it is cut into ranges; quoted line breaks and separators are everywhere,
+    // so some sit at every cut.
+    const input = join(dir, "big.csv");
+    const records: string[] = [];
+    const expectedErrors: { row: number; column: string }[] = [];
+    for (let i = 0; i < 24_000; i++) {
+      if (i % 97 === 5) records.push("");
+      else if (i % 1500 === 700) {
+        records.push(`${GOOD_ROW.replace(",12,", ",twelve,")},x`);
+        expectedErrors.push({ row: i + 1, column: "duration" });
+      } else if (i % 3 === 1) records.push(`${GOOD_ROW},"two\nlines, ""quoted"""`);
+      else if (i % 5 === 2) records.push(`${GOOD_ROW},"a,b"`);
+      else records.push(`${GOOD_ROW},=1+${i}`);
+    }
+    await writeFile(input, `${HEADER},note\r\n${records.join("\r\n")}\r\n`);
+    const runWith = async (threads: number) => {
+      const output = join(dir, `big-${threads}.csv`);
+      const r = await run([
+        "predict",
+        ...["-m", model, "-i", input, "-o", output, "--threads", String(threads), "--json"],
+      ]);
+      return {
+        code: r.code,
+        summary: JSON.parse(r.stdout),
+        output: await readFile(output),
+        report: await readFile(join(dir, `big-${threads}.errors.csv`), "utf8"),
+      };
+    };
+    const one = await runWith(1);
+    const two = await runWith(2);
+    expect(one.code).toBe(5);
+    expect(two.code).toBe(5);
+    expect(two.output.equals(one.output)).toBe(true);
+    expect(two.report).toBe(one.report);
+    expect(two.summary).toEqual(one.summary);
+    expect(one.summary.rejected).toBe(expectedErrors.length);
+    expect(one.summary.errors.map((e: { row: number; column: string }) => e)).toEqual(
+      expectedErrors.map((e) => expect.objectContaining(e)),
+    );
+    const blank = records.filter((r) => r === "").length;
+    expect(one.summary.scored).toBe(records.length - blank - expectedErrors.length);
+    const text = one.output.toString("utf8");
+    expect(text.split("\n")[0]).toBe(`${HEADER},note,risk,probability_bad,confidence`);
+    expect(text).toContain(`${GOOD_ROW},"two\nlines, ""quoted""",`);
+    expect(text).toContain(`${GOOD_ROW},'=1+3,`);
+  });
+
   it("fails on a corrupted model file without writing output", async () => {
     const bad = join(dir, "bad-model.json");
     const text = await readFile(model, "utf8");

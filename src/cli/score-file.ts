@@ -1,20 +1,46 @@
-import { createPool } from "../core/index.js";
+import { stat } from "node:fs/promises";
+import { createPool, defaultThreads, isAppError } from "../core/index.js";
 import { JOBS_MODULE, type PipelineJson } from "../ml/index.js";
 import {
   type ApplicantBatch,
   type CreditSchema,
   type DataSource,
   type RowError,
+  RecordValidator,
   formatCsvRow,
+  formatFromPath,
+  openCsv,
   readApplicants,
 } from "../data/index.js";
 import { AtomicFile } from "./atomic-file.js";
+import { PartedFile } from "./parted-file.js";
+import {
+  SCORE_RANGE_MODULE,
+  scoreRangeJob,
+  type ScoreRangeInput,
+  type ScoreRangeResult,
+  type ScoreRangeShared,
+} from "./score-range.js";
+import { SCORE_COLUMNS, fixed6 } from "./scored-output.js";
+import { RecordBoundaryScanner } from "./split-points.js";
 
-/** Output columns added to each scored row. */
-export const SCORE_COLUMNS = ["risk", "probability_bad", "confidence"] as const;
+export { SCORE_COLUMNS, fixed6 } from "./scored-output.js";
 
 /** Batches being scored while the next ones are read: enough to keep every thread busy. */
 const MAX_BATCHES_IN_FLIGHT = 4;
+
+/** Below this size a file is scored on the calling thread: starting workers would cost more. */
+export const PARALLEL_MIN_BYTES = 1 << 20;
+
+/**
+ * Pieces per thread when a file is shared between threads: a few each, so that a thread slowed
+ * down by other work on the machine does not hold up the end of the run.
+ */
+const RANGES_PER_THREAD = 16;
+const MIN_RANGE_BYTES = 256 << 10;
+const MAX_RANGE_BYTES = 4 << 20;
+/** Reads of the boundary scan: large, as it only looks for quotes and line breaks. */
+const SCAN_CHUNK_BYTES = 4 << 20;
 
 export interface ScoreFileOptions {
   readonly model: PipelineJson;
@@ -25,6 +51,10 @@ export interface ScoreFileOptions {
   readonly batchSize: number;
   readonly threads?: number;
   readonly onProgress?: (scored: number) => void;
+  /** Size of the pieces a file is split into between threads (default: from size and threads). */
+  readonly rangeBytes?: number;
+  /** Smallest file split between threads (default PARALLEL_MIN_BYTES). */
+  readonly parallelMinBytes?: number;
 }
 
 export interface ScoreFileResult {
@@ -33,13 +63,194 @@ export interface ScoreFileResult {
 }
 
 /**
- * Streams an applicant file through validation and the model into a scored CSV: each valid row
- * as written (formula cells neutralised) plus risk, probability_bad and confidence; invalid rows
- * are returned as errors. Reading and validating go on in this thread while earlier batches are
- * scored in worker threads; batches are written in input order. The output appears under its
- * name only once complete.
+ * Scores an applicant file into a scored CSV: each valid row as written (formula cells
+ * neutralised) plus risk, probability_bad and confidence, in input order; invalid rows are
+ * returned as errors, in row order. The output appears under its name only once complete.
+ *
+ * A CSV file is cut at record boundaries into byte ranges that worker threads take whole: each
+ * reads, validates, scores and writes its range, and the pieces are joined in order. Splitting
+ * only changes which thread handles a record, so the output is the same for any thread count.
+ * Should a cut land inside a record (possible only with stray quotes, see
+ * RecordBoundaryScanner), the file is read again in one piece. Other inputs (ARFF, streams) are
+ * read on this thread while workers score their batches.
  */
 export async function scoreFile(opts: ScoreFileOptions): Promise<ScoreFileResult> {
+  const input = opts.input;
+  if (typeof input === "string" && formatFromPath(input) === "csv") {
+    const size = await fileSize(input);
+    if (size !== null) {
+      const minBytes = opts.parallelMinBytes ?? PARALLEL_MIN_BYTES;
+      const threads = size < minBytes ? 1 : (opts.threads ?? defaultThreads());
+      try {
+        return await scoreRanges(opts, input, size, threads);
+      } catch (e) {
+        if (threads === 1 || !isAppError(e) || e.code !== "PARSE_ERROR") throw e;
+        return await scoreRanges(opts, input, size, 1);
+      }
+    }
+  }
+  return scoreStream(opts);
+}
+
+/** The size of a regular file, or null (missing, or not a file: the reader reports it). */
+async function fileSize(path: string): Promise<number | null> {
+  try {
+    const s = await stat(path);
+    return s.isFile() ? s.size : null;
+  } catch {
+    return null;
+  }
+}
+
+async function scoreRanges(
+  opts: ScoreFileOptions,
+  path: string,
+  size: number,
+  threads: number,
+): Promise<ScoreFileResult> {
+  let header: readonly string[] | null = null;
+  let separator: ScoreRangeShared["separator"] = null;
+  let cuts = [0, size];
+  if (threads > 1) {
+    const csv = await openCsv(path);
+    try {
+      header = csv.header;
+      separator = csv.separator;
+    } finally {
+      await csv.close();
+    }
+    // A header mismatch fails here as it would when reading, before any thread starts.
+    new RecordValidator(opts.schema, header, { label: "optional" });
+    const rangeBytes =
+      opts.rangeBytes !== undefined
+        ? Math.max(1, Math.floor(opts.rangeBytes))
+        : Math.min(
+            MAX_RANGE_BYTES,
+            Math.max(MIN_RANGE_BYTES, Math.ceil(size / (threads * RANGES_PER_THREAD))),
+          );
+    cuts = await splitPoints(path, rangeBytes);
+  }
+  const shared: ScoreRangeShared = {
+    model: opts.model,
+    threshold: opts.threshold,
+    schema: opts.schema,
+    path,
+    batchSize: opts.batchSize,
+    header,
+    separator,
+  };
+  const n = cuts.length - 1;
+  const workers = Math.min(threads - 1, n - 1);
+  // Workers start as work arrives, so a pool allowed two threads but never given more than
+  // `workers` ranges at a time starts only those (one thread would run in-process).
+  const pool =
+    workers > 0
+      ? createPool<ScoreRangeInput, ScoreRangeResult>(
+          { module: SCORE_RANGE_MODULE, fn: "scoreRangeJob" },
+          shared,
+          { threads: Math.max(2, workers) },
+        )
+      : null;
+  const out = new PartedFile(opts.output);
+  const results: ScoreRangeResult[] = new Array(n);
+  const parts: (string | null)[] = new Array(n).fill(null);
+  let scored = 0;
+  let front = 0;
+  let back = n - 1;
+  let failure: { error: unknown } | null = null;
+  const range = (k: number, dest: string): ScoreRangeInput => ({
+    start: cuts[k],
+    end: cuts[k + 1],
+    first: k === 0,
+    out: dest,
+  });
+  const done = (k: number, r: ScoreRangeResult): void => {
+    results[k] = r;
+    scored += r.scored;
+    opts.onProgress?.(scored);
+  };
+  const fail = (error: unknown): void => {
+    failure ??= { error };
+    void pool?.close();
+  };
+  /*
+   * This thread takes ranges from the front, in order, each appended straight to the output;
+   * the workers take them from the back, each into a piece of its own, appended once all are
+   * done. Whoever is faster takes more ranges, and only the workers' share is copied.
+   */
+  const fromFront = async (): Promise<void> => {
+    try {
+      while (failure === null && front <= back) {
+        const k = front++;
+        done(k, await scoreRangeJob(shared, range(k, out.tmp)));
+      }
+    } catch (e) {
+      fail(e);
+    }
+  };
+  const fromBack = async (): Promise<void> => {
+    try {
+      while (failure === null && front <= back && pool !== null) {
+        const k = back--;
+        parts[k] = out.part(k);
+        done(k, await pool.run(range(k, parts[k])));
+      }
+    } catch (e) {
+      fail(e);
+    }
+  };
+
+  try {
+    await out.create();
+    await Promise.all([fromFront(), ...Array.from({ length: workers }, fromBack)]);
+    if (failure !== null) throw (failure as { error: unknown }).error;
+    for (const part of parts) if (part !== null) await out.append(part);
+    await out.commit();
+  } catch (e) {
+    await out.abort();
+    throw e;
+  } finally {
+    await pool?.close();
+  }
+  const errors: RowError[] = [];
+  let row = 1;
+  let line = 1;
+  for (const r of results) {
+    for (const e of r.errors) errors.push(renumber(e, row - 1, line - 1));
+    row += r.nextRow - 1;
+    line += r.nextLine - 1;
+  }
+  return { scored, errors };
+}
+
+/** Offsets cutting the file into ranges of whole records of about `rangeBytes`: 0, …, size. */
+async function splitPoints(path: string, rangeBytes: number): Promise<number[]> {
+  const scanner = await RecordBoundaryScanner.open(path, SCAN_CHUNK_BYTES);
+  try {
+    const cuts = [0];
+    while (cuts[cuts.length - 1] < scanner.size) {
+      cuts.push(await scanner.next(cuts[cuts.length - 1] + rangeBytes));
+    }
+    if (cuts.length === 1) cuts.push(0);
+    return cuts;
+  } finally {
+    await scanner.close();
+  }
+}
+
+/** A range's error in the file's numbering. */
+function renumber(e: RowError, rows: number, lines: number): RowError {
+  if (rows === 0 && lines === 0) return e;
+  return e.line === undefined
+    ? { ...e, row: e.row + rows }
+    : { ...e, row: e.row + rows, line: e.line + lines };
+}
+
+/**
+ * Reading and validating on this thread while earlier batches are scored in worker threads;
+ * batches are written in input order.
+ */
+async function scoreStream(opts: ScoreFileOptions): Promise<ScoreFileResult> {
   const pool = createPool<{ columns: Float64Array[]; n: number }, Float64Array>(
     { module: JOBS_MODULE, fn: "scoreBatchJob" },
     { model: opts.model },
@@ -95,11 +306,4 @@ export async function scoreFile(opts: ScoreFileOptions): Promise<ScoreFileResult
     await pool.close();
   }
   return { scored, errors };
-}
-
-/** A probability with six decimals; faster than toFixed in this hot loop, same text on [0, 1]. */
-export function fixed6(p: number): string {
-  const m = Math.round(p * 1e6);
-  if (m >= 1e6) return "1.000000";
-  return `0.${String(m).padStart(6, "0")}`;
 }

@@ -292,6 +292,170 @@ describe("readApplicants", () => {
   });
 });
 
+describe("readApplicants on byte ranges", () => {
+  const BOM = "\ufeff";
+  const good = (i: number) => formatCsvRow(ATTRS.map((a) => arffRecords[i][a]));
+
+  /**
+   * A CSV with what makes splitting hard: a BOM, CRLF, quoted fields holding line breaks,
+   * separators and quotes, blank lines, invalid rows, a row starting with BOM bytes mid-file
+   * and no line break at the end.
+   */
+  function trickyCsv(rows: number): string {
+    const lines = [`${BOM}${ATTRS.join(",")},note`];
+    for (let i = 0; i < rows; i++) {
+      const rec = good(i % arffRecords.length);
+      if (i % 7 === 3) lines.push(`${rec},"two\r\nlines, ""quoted""\nand three"`);
+      else if (i % 11 === 5) lines.push("");
+      else if (i % 13 === 6) lines.push(`${rec.replace(/^[^,]*/, "nowhere")},x`);
+      else if (i % 17 === 8) lines.push(`${BOM}${rec},bom`);
+      else if (i % 19 === 9) lines.push(`,,,`);
+      else lines.push(`${rec},"a,b"`);
+    }
+    return lines.join("\r\n") + "\r\ntail,row";
+  }
+
+  /** Offsets just after each line break outside quotes (RFC 4180 quote parity). */
+  function boundaries(bytes: Buffer): number[] {
+    const out: number[] = [];
+    let odd = false;
+    for (let i = 0; i < bytes.length; i++) {
+      if (bytes[i] === 0x22) odd = !odd;
+      else if (bytes[i] === 0x0a && !odd) out.push(i + 1);
+    }
+    return out;
+  }
+
+  interface Collected {
+    errors: unknown[];
+    rawLines: string[];
+    rowNumbers: number[];
+    columns: number[][];
+    end: { nextRow: number; nextLine: number };
+  }
+
+  async function collect(path: string, options: ReadApplicantsOptions): Promise<Collected> {
+    const out: Collected = {
+      errors: [],
+      rawLines: [],
+      rowNumbers: [],
+      columns: [],
+      end: { nextRow: 0, nextLine: 0 },
+    };
+    const it = readApplicants(path, { keepRawLines: true, batchSize: 5, ...options });
+    for (;;) {
+      const r = await it.next();
+      if (r.done) {
+        out.end = r.value;
+        return out;
+      }
+      out.errors.push(...r.value.errors);
+      out.rawLines.push(...(r.value.rawLines as string[]));
+      out.rowNumbers.push(...r.value.rowNumbers);
+      r.value.table.columns.forEach((c, j) => (out.columns[j] ??= []).push(...c));
+    }
+  }
+
+  /** Reads `cuts` ranges one after the other, each continuing the numbering of the previous. */
+  async function readInRanges(path: string, cuts: number[], size: number): Promise<Collected> {
+    const header = [...ATTRS, "note"];
+    const all: Collected = {
+      errors: [],
+      rawLines: [],
+      rowNumbers: [],
+      columns: [],
+      end: { nextRow: 1, nextLine: 1 },
+    };
+    const edges = [0, ...cuts, size];
+    for (let k = 0; k + 1 < edges.length; k++) {
+      const part = await collect(path, {
+        range: { start: edges[k], end: edges[k + 1] },
+        ...(k === 0 ? {} : { header, separator: "," }),
+        firstRow: all.end.nextRow,
+        firstLine: all.end.nextLine,
+      });
+      all.errors.push(...part.errors);
+      all.rawLines.push(...part.rawLines);
+      all.rowNumbers.push(...part.rowNumbers);
+      part.columns.forEach((c, j) => (all.columns[j] ??= []).push(...c));
+      all.end = part.end;
+    }
+    return all;
+  }
+
+  it("give together exactly what the whole file gives, wherever the cuts are", async () => {
+    const text = trickyCsv(300);
+    const path = write("ranges.csv", text);
+    const bytes = Buffer.from(text);
+    const whole = await collect(path, {});
+    expect(whole.errors.length).toBeGreaterThan(15);
+    // Mid-file, BOM bytes are data, kept in the row written back.
+    expect(whole.rawLines.filter((l) => l.startsWith(BOM)).length).toBeGreaterThan(10);
+    const cuts = boundaries(bytes).slice(1);
+    for (const chosen of [
+      cuts,
+      cuts.filter((_, i) => i % 10 === 3),
+      [cuts[Math.floor(cuts.length / 2)]],
+    ]) {
+      expect(await readInRanges(path, chosen, bytes.length)).toEqual(whole);
+    }
+  });
+
+  it("give the records of the whole file when records span several read chunks", async () => {
+    const long = "x".repeat(700_000);
+    const rows = Array.from({ length: 6 }, (_, i) => `${good(i)},${long}`);
+    const text = `${ATTRS.join(",")},note\n${rows.join("\n")}\n`;
+    const path = write("long.csv", text);
+    const bytes = Buffer.from(text);
+    const whole = await collect(path, {});
+    expect(whole.rawLines).toHaveLength(6);
+    const cuts = boundaries(bytes).slice(2, 5);
+    expect(await readInRanges(path, cuts, bytes.length)).toEqual(whole);
+  });
+
+  it("fail with PARSE_ERROR when a range ends inside a quoted field", async () => {
+    const text = `${ATTRS.join(",")},note\n${good(0)},"a\nb"\n${good(1)},c\n`;
+    const path = write("inside.csv", text);
+    const cut = text.indexOf("a\nb") + 2;
+    const e = await appError(collect(path, { range: { start: 0, end: cut } }));
+    expect(e.code).toBe("PARSE_ERROR");
+  });
+
+  it("number rows and lines from firstRow and firstLine", async () => {
+    const text = `${ATTRS.join(",")}\n${good(0)}\n\n${good(1).replace(/^([^,]*),[^,]*,/, "$1,x,")}\n`;
+    const path = write("numbers.csv", text);
+    const start = text.indexOf("\n") + 1;
+    const r = await collect(path, {
+      range: { start, end: text.length },
+      header: ATTRS,
+      separator: ",",
+      firstRow: 10,
+      firstLine: 20,
+    });
+    expect(r.rowNumbers).toEqual([10]);
+    expect(r.errors).toEqual([expect.objectContaining({ row: 12, line: 22, column: "duration" })]);
+    expect(r.end).toEqual({ nextRow: 13, nextLine: 23 });
+    expect((await collect(path, {})).end).toEqual({ nextRow: 4, nextLine: 5 });
+  });
+
+  it("need a file, a CSV, a separator with a given header, and a range for a header", async () => {
+    const path = write("args.csv", `${ATTRS.join(",")}\n${good(0)}\n`);
+    const arff = write("args.arff", readFileSync(DEFAULT_DATA_PATH));
+    const range = { start: 0, end: 10 };
+    for (const [source, options] of [
+      [Readable.from(["x"]), { range }],
+      [arff, { range }],
+      [path, { range, header: ATTRS }],
+      [path, { header: ATTRS, separator: "," }],
+      [path, { range: { start: 5, end: 4 } }],
+      [path, { firstRow: 0 }],
+    ] as const) {
+      const e = await appError(collect(source as string, options as ReadApplicantsOptions));
+      expect(e.code).toBe("INVALID_ARGUMENT");
+    }
+  });
+});
+
 describe("readDataset errors", () => {
   it("needs a label column", async () => {
     const text = creditCsv({

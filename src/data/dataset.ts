@@ -4,14 +4,21 @@
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
 import { extname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AppError } from "../core/errors.js";
 import type { LabeledTable, Table } from "../ml/types.js";
 import { openArff } from "./arff.js";
-import { openCsv, type CsvSeparator, type ScannedRecord } from "./csv.js";
+import { CsvParser, openCsv, type CsvInput, type CsvSeparator, type ScannedRecord } from "./csv.js";
 import { CREDIT_SCHEMA, type CreditSchema } from "./schema.js";
-import { checkReadableFile, PeekableBytes, type DataSource } from "./source.js";
+import {
+  checkReadableFile,
+  fileRangeBytes,
+  PeekableBytes,
+  sourceName,
+  type DataSource,
+} from "./source.js";
 import {
   featureSpecs,
   RecordValidator,
@@ -53,6 +60,39 @@ export interface ReadApplicantsOptions extends ReadOptions {
   readonly keepRawLines?: boolean;
   /** Default `optional`: use a `class`/`target` column when there is one. */
   readonly label?: LabelMode;
+  /**
+   * Read only these bytes of a CSV file (`source` must be a path), to share one file between
+   * threads. The range is read as a file of its own, so both ends must be record boundaries:
+   * a range that stops inside a quoted field fails with PARSE_ERROR, as an unclosed quote at the
+   * end of a file does. Within the range the parser meets the same chunk boundaries as when
+   * reading the whole file, so consecutive ranges give exactly the records of the whole file.
+   */
+  readonly range?: ByteRange;
+  /**
+   * With `range`: the file's header cells, for a range that starts after the header line. The
+   * range then holds data records only; nothing in it is taken for a header or a byte order
+   * mark. Requires `separator`.
+   */
+  readonly header?: readonly string[];
+  /** Row number of the first data record (default 1). */
+  readonly firstRow?: number;
+  /** Line number of the first line read (default 1); for a range, its line in the file. */
+  readonly firstLine?: number;
+}
+
+/** A byte range `[start, end)` of a file. */
+export interface ByteRange {
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * Where reading stopped: the row and line numbers the next record would have. For a range that
+ * ends at a record boundary, the `firstRow` and `firstLine` of the range that follows it.
+ */
+export interface ReadEnd {
+  readonly nextRow: number;
+  readonly nextLine: number;
 }
 
 /** One batch of applicants: the valid rows converted, the invalid ones reported. */
@@ -74,6 +114,10 @@ interface RecordInput {
   readonly header: readonly string[];
   /** CSV: the input's separator; ARFF: `,`, for rows written back as CSV. */
   readonly separator: string;
+  /** Line where the data records start (after the header), in the numbering of `read`. */
+  readonly dataLine: number;
+  /** Added to the line numbers of `read` to make them count from the first line read. */
+  readonly lineOffset: number;
   /** Delivers the records of the next stretch of input; false once the input is exhausted. */
   read(
     onRecord: (record: string[], line: number) => void,
@@ -115,7 +159,14 @@ async function sniffFormat(input: PeekableBytes): Promise<DataFormat> {
   }
 }
 
-async function openRecords(source: DataSource, options: ReadOptions): Promise<RecordInput> {
+async function openRecords(
+  source: DataSource,
+  options: ReadApplicantsOptions,
+): Promise<RecordInput> {
+  if (options.range !== undefined) return openRange(source, options.range, options);
+  if (options.header !== undefined) {
+    throw new AppError("INVALID_ARGUMENT", "a header can only be given for a byte range");
+  }
   if (typeof source === "string") await checkReadableFile(source);
   const peeked = new PeekableBytes(source);
   try {
@@ -125,17 +176,7 @@ async function openRecords(source: DataSource, options: ReadOptions): Promise<Re
       (await sniffFormat(peeked));
     if (format === "csv") {
       const csv = await openCsv(source, { peeked, separator: options.separator });
-      return {
-        format,
-        header: csv.header,
-        separator: csv.separator,
-        read: (onRecord, onFields) =>
-          csv.read(
-            (record, _row, line) => onRecord(record, line),
-            onFields && ((record) => onFields(record)),
-          ),
-        close: csv.close,
-      };
+      return csvRecords(csv);
     }
     const arff = await openArff(source, { peeked });
     const rows = arff.rows();
@@ -143,6 +184,8 @@ async function openRecords(source: DataSource, options: ReadOptions): Promise<Re
       format,
       header: arff.header.attributes.map((a) => a.name),
       separator: ",",
+      dataLine: arff.header.dataLine + 1,
+      lineOffset: 0,
       async read(onRecord) {
         for (let i = 0; i < 4096; i++) {
           const r = await rows.next();
@@ -162,17 +205,125 @@ async function openRecords(source: DataSource, options: ReadOptions): Promise<Re
   }
 }
 
+function csvRecords(csv: CsvInput): RecordInput {
+  return {
+    format: "csv",
+    header: csv.header,
+    separator: csv.separator,
+    dataLine: csv.headerLine + 1 + lineBreaks(csv.header),
+    lineOffset: 0,
+    read: (onRecord, onFields) =>
+      csv.read(
+        (record, _row, line) => onRecord(record, line),
+        onFields && ((record) => onFields(record)),
+      ),
+    close: csv.close,
+  };
+}
+
+const LINE_BREAK = Buffer.from("\n");
+
+/** A byte range of a CSV file: see ReadApplicantsOptions.range. */
+async function openRange(
+  source: DataSource,
+  range: ByteRange,
+  options: ReadApplicantsOptions,
+): Promise<RecordInput> {
+  if (typeof source !== "string") {
+    throw new AppError("INVALID_ARGUMENT", "a byte range can only be read from a file path");
+  }
+  const { start, end } = range;
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
+    throw new AppError("INVALID_ARGUMENT", `invalid byte range [${start}, ${end})`);
+  }
+  await checkReadableFile(source);
+  let format = options.format ?? formatFromPath(source);
+  if (format === null) {
+    const peeked = new PeekableBytes(source);
+    try {
+      format = await sniffFormat(peeked);
+    } finally {
+      await peeked.close();
+    }
+  }
+  if (format !== "csv") {
+    throw new AppError("INVALID_ARGUMENT", "byte ranges can only be read from CSV files");
+  }
+  const header = options.header;
+  if (header === undefined) {
+    // The whole file is read exactly as without a range (messages name the file the same way).
+    if (start === 0 && end >= (await stat(source)).size) {
+      return csvRecords(await openCsv(source, { separator: options.separator }));
+    }
+    const bytes = fileRangeBytes(source, start, end);
+    return csvRecords(
+      await openCsv(bytes, { separator: options.separator, name: sourceName(source) }),
+    );
+  }
+  const separator = options.separator;
+  if (separator === undefined) {
+    throw new AppError("INVALID_ARGUMENT", "a range read with a given header needs a separator");
+  }
+  const parser = new CsvParser({ separator, name: sourceName(source) });
+  // An empty line first, dropped here: the parser then takes the range's first bytes for data,
+  // as in the middle of the file, never for a byte order mark.
+  parser.push(LINE_BREAK);
+  parser.records = [];
+  parser.lines = [];
+  const chunks = fileRangeBytes(source, start, end);
+  let ended = false;
+  return {
+    format: "csv",
+    header,
+    separator,
+    dataLine: 2,
+    lineOffset: -1,
+    async read(onRecord, onFields) {
+      if (ended) return false;
+      parser.onRecord = onRecord;
+      parser.onFields = onFields ?? null;
+      try {
+        const r = await chunks.next();
+        if (r.done) {
+          ended = true;
+          parser.end();
+          return false;
+        }
+        parser.push(r.value);
+        return true;
+      } finally {
+        parser.onRecord = null;
+        parser.onFields = null;
+      }
+    },
+    async close() {
+      parser.text.release();
+      await chunks.return(undefined);
+    },
+  };
+}
+
+/** Line breaks inside the cells of a record (quoted fields may hold them). */
+function lineBreaks(record: readonly string[]): number {
+  let n = 0;
+  for (const cell of record) {
+    for (let i = cell.indexOf("\n"); i >= 0; i = cell.indexOf("\n", i + 1)) n++;
+  }
+  return n;
+}
+
 /**
  * Reads an applicant file (CSV or ARFF; a path or a stream) in batches of about
  * `batchSize` records, each validated against the schema: valid rows converted into a Table,
  * invalid rows reported in `errors`. A header lacking schema columns fails with
  * SCHEMA_MISMATCH before the first batch; a missing file with FILE_NOT_FOUND; broken syntax
- * with PARSE_ERROR. Memory stays bounded by one batch however long the input is.
+ * with PARSE_ERROR. Memory stays bounded by one batch however long the input is. The generator
+ * returns where reading stopped (see ReadEnd), for reading a file in consecutive ranges.
  */
 export function readApplicants(
   source: DataSource,
   options: ReadApplicantsOptions = {},
-): AsyncGenerator<ApplicantBatch> {
+): AsyncGenerator<ApplicantBatch, ReadEnd> {
   return applicantBatches(source, options, {});
 }
 
@@ -180,10 +331,20 @@ async function* applicantBatches(
   source: DataSource,
   options: ReadApplicantsOptions,
   info: { format?: DataFormat },
-): AsyncGenerator<ApplicantBatch> {
+): AsyncGenerator<ApplicantBatch, ReadEnd> {
   const size = options.batchSize ?? DEFAULT_BATCH_SIZE;
   if (!Number.isInteger(size) || size < 1) {
     throw new AppError("INVALID_ARGUMENT", `batchSize must be a positive integer, got ${size}`);
+  }
+  const firstRow = options.firstRow ?? 1;
+  const firstLine = options.firstLine ?? 1;
+  for (const [name, n] of [
+    ["firstRow", firstRow],
+    ["firstLine", firstLine],
+  ] as const) {
+    if (!Number.isSafeInteger(n) || n < 1) {
+      throw new AppError("INVALID_ARGUMENT", `${name} must be a positive integer, got ${n}`);
+    }
   }
   const input = await openRecords(source, options);
   info.format = input.format;
@@ -197,16 +358,22 @@ async function* applicantBatches(
     };
     // Each record is validated as soon as it is parsed; full batches wait here to be yielded.
     const full: ApplicantBatch[] = [];
-    let builder = validator.begin(1, size, keep);
-    let nextRow = 1;
+    let builder = validator.begin(firstRow, size, keep);
+    let nextRow = firstRow;
+    const shift = firstLine - 1 + input.lineOffset;
+    let nextLine = input.dataLine + shift;
     const onRecord = (record: string[], line: number): void => {
-      builder.add(record, line);
+      builder.add(record, line + shift);
+      nextLine = line + shift + 1 + lineBreaks(record);
       if (++nextRow - builder.startRow === size) {
         full.push(builder.finish());
         builder = validator.begin(nextRow, size, keep);
       }
     };
     const onFields = (record: ScannedRecord): void => {
+      // Scanned records never span lines.
+      record.line += shift;
+      nextLine = record.line + 1;
       builder.addFields(record);
       if (++nextRow - builder.startRow === size) {
         full.push(builder.finish());
@@ -225,6 +392,7 @@ async function* applicantBatches(
     // A file with a header and no rows still yields one (empty) batch, so consumers always see
     // the header and the pass-through columns.
     if (builder.count > 0 || !yielded) yield builder.finish();
+    return { nextRow, nextLine };
   } finally {
     await input.close();
   }

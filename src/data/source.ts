@@ -3,7 +3,7 @@
  * strings, read in chunks without ever holding the whole input.
  */
 import { createReadStream } from "node:fs";
-import { stat } from "node:fs/promises";
+import { open, stat, type FileHandle } from "node:fs/promises";
 import { basename } from "node:path";
 import type { Readable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
@@ -52,6 +52,51 @@ export async function* fileBytes(path: string): AsyncGenerator<Buffer> {
     throw e;
   } finally {
     stream.destroy();
+  }
+}
+
+/**
+ * Streams the bytes `[start, end)` of a file (`end` beyond the file: to its end). Reads stop at
+ * the same multiples of READ_CHUNK_BYTES as `fileBytes`, so a parser meets the same chunk
+ * boundaries inside the range as it does reading the whole file; its limits on partial records
+ * then apply the same way. A missing file fails with FILE_NOT_FOUND before the first chunk.
+ *
+ * One buffer is refilled for every chunk (fresh memory for each megabyte read costs more than
+ * reading it), so a chunk is only valid until the next one is asked for.
+ */
+export async function* fileRangeBytes(
+  path: string,
+  start: number,
+  end: number,
+): AsyncGenerator<Buffer> {
+  await checkReadableFile(path);
+  let fh: FileHandle;
+  try {
+    fh = await open(path, "r");
+  } catch (e) {
+    throw new AppError("FILE_NOT_FOUND", `File not found or not readable: ${path}`, {
+      details: { path },
+      cause: e,
+    });
+  }
+  try {
+    const buf = Buffer.allocUnsafe(Math.min(READ_CHUNK_BYTES, Math.max(0, end - start)));
+    let pos = start;
+    while (pos < end) {
+      const stop = Math.min(end, (Math.floor(pos / READ_CHUNK_BYTES) + 1) * READ_CHUNK_BYTES);
+      const want = stop - pos;
+      let got = 0;
+      while (got < want) {
+        const { bytesRead } = await fh.read(buf, got, want - got, pos + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      if (got > 0) yield buf.subarray(0, got);
+      if (got < want) return;
+      pos = stop;
+    }
+  } finally {
+    await fh.close();
   }
 }
 
