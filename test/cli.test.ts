@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -210,6 +210,47 @@ describe("riskometer predict", () => {
     expect(text.split("\n")[0]).toBe(`${HEADER},note,risk,probability_bad,confidence`);
     expect(text).toContain(`${GOOD_ROW},"two\nlines, ""quoted""",`);
     expect(text).toContain(`${GOOD_ROW},'=1+3,`);
+  });
+
+  it("gives the one-thread result when stray quotes mislead the split, or break the file", async () => {
+    const rows: string[] = [];
+    for (let i = 0; i < 24_000; i++) {
+      // A quote inside an unquoted field is data: quote parity no longer finds record ends.
+      if (i === 100) rows.push(`${GOOD_ROW},5" tall`);
+      else if (i % 4 === 1) rows.push(`${GOOD_ROW},"two\nlines"`);
+      else rows.push(`${GOOD_ROW},plain`);
+    }
+    const stray = join(dir, "stray.csv");
+    await writeFile(stray, `${HEADER},note\n${rows.join("\n")}\n`);
+    const broken = join(dir, "broken.csv");
+    await writeFile(broken, `${HEADER},note\n${rows.join("\n")}\n${GOOD_ROW},"never closed\n`);
+    const runWith = async (input: string, threads: number) => {
+      const output = join(dir, `${threads}-${input.split("/").at(-1)}`);
+      const r = await run([
+        "predict",
+        "-m",
+        model,
+        "-i",
+        input,
+        "-o",
+        output,
+        "--threads",
+        String(threads),
+      ]);
+      return { code: r.code, stderr: r.stderr, output: await readFile(output).catch(() => null) };
+    };
+    const [one, two] = [await runWith(stray, 1), await runWith(stray, 2)];
+    expect(one.code).toBe(0);
+    expect(two.code).toBe(0);
+    expect(two.output?.equals(one.output as Buffer)).toBe(true);
+    const [bad1, bad2] = [await runWith(broken, 1), await runWith(broken, 2)];
+    expect(bad1.code).toBe(4);
+    expect(bad2.code).toBe(bad1.code);
+    expect(bad2.stderr).toBe(bad1.stderr);
+    expect(bad1.stderr).toMatch(/quoted field is never closed/);
+    expect(bad2.output).toBeNull();
+    const left = (await readdir(dir)).filter((f) => /\.part\d*$|\.partial$/.test(f));
+    expect(left).toEqual([]);
   });
 
   it("fails on a corrupted model file without writing output", async () => {

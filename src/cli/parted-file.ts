@@ -17,6 +17,7 @@ export class PartedFile {
 
   constructor(readonly path: string) {
     this.tmp = `${path}.${process.pid}.partial`;
+    this.partPrefix = `${path}.${process.pid}.part`;
   }
 
   /** Creates the temporary output, empty. */
@@ -26,9 +27,12 @@ export class PartedFile {
     this.file = await open(this.tmp, "a");
   }
 
-  /** A name for piece `k` next to the output (removed by `append` or `abort`). */
+  /** Piece k is `${partPrefix}${k}`, next to the output. */
+  readonly partPrefix: string;
+
+  /** The name of piece `k`, which `abort` removes if it exists by then. */
   part(k: number): string {
-    const name = `${this.path}.${process.pid}.${k}.part`;
+    const name = `${this.partPrefix}${k}`;
     this.parts.add(name);
     return name;
   }

@@ -15,9 +15,15 @@ import {
 import { AtomicFile } from "./atomic-file.js";
 import { PartedFile } from "./parted-file.js";
 import {
+  CLAIMED_FROM_FRONT,
   SCORE_RANGE_MODULE,
+  claim,
+  claimsStopped,
+  createClaims,
   scoreRangeJob,
-  type ScoreRangeInput,
+  scoredFromBack,
+  stopClaims,
+  type ScoreFromBackShared,
   type ScoreRangeResult,
   type ScoreRangeShared,
 } from "./score-range.js";
@@ -33,14 +39,15 @@ const MAX_BATCHES_IN_FLIGHT = 4;
 export const PARALLEL_MIN_BYTES = 1 << 20;
 
 /**
- * Pieces per thread when a file is shared between threads: a few each, so that a thread slowed
- * down by other work on the machine does not hold up the end of the run.
+ * Ranges per thread when a file is shared between threads. Threads take ranges one at a time
+ * while any are left, so small ranges let them finish close together even when one is slowed
+ * down by other work on the machine; each range costs about a millisecond to set up.
  */
 const RANGES_PER_THREAD = 16;
 const MIN_RANGE_BYTES = 256 << 10;
 const MAX_RANGE_BYTES = 4 << 20;
-/** Reads of the boundary scan: large, as it only looks for quotes and line breaks. */
-const SCAN_CHUNK_BYTES = 4 << 20;
+/** Reads of the boundary scan; larger ones fall out of the CPU caches and scan slower. */
+const SCAN_CHUNK_BYTES = 1 << 20;
 
 export interface ScoreFileOptions {
   readonly model: PipelineJson;
@@ -67,12 +74,13 @@ export interface ScoreFileResult {
  * neutralised) plus risk, probability_bad and confidence, in input order; invalid rows are
  * returned as errors, in row order. The output appears under its name only once complete.
  *
- * A CSV file is cut at record boundaries into byte ranges that worker threads take whole: each
- * reads, validates, scores and writes its range, and the pieces are joined in order. Splitting
- * only changes which thread handles a record, so the output is the same for any thread count.
- * Should a cut land inside a record (possible only with stray quotes, see
- * RecordBoundaryScanner), the file is read again in one piece. Other inputs (ARFF, streams) are
- * read on this thread while workers score their batches.
+ * A CSV file is cut at record boundaries into byte ranges, and each thread (this one and
+ * `threads - 1` workers) takes whole ranges: it reads, validates, scores and writes them by
+ * itself, so no thread waits for another. Splitting only changes which thread handles a
+ * record, so the output is the same for any thread count. Should a cut land inside a record
+ * (possible only with stray quotes, see RecordBoundaryScanner), the file is read again in one
+ * piece. Files under `parallelMinBytes` are scored on this thread alone. Other inputs (ARFF,
+ * streams) are read on this thread while workers score their batches.
  */
 export async function scoreFile(opts: ScoreFileOptions): Promise<ScoreFileResult> {
   const input = opts.input;
@@ -130,7 +138,10 @@ async function scoreRanges(
           );
     cuts = await splitPoints(path, rangeBytes);
   }
-  const shared: ScoreRangeShared = {
+  const n = cuts.length - 1;
+  const out = new PartedFile(opts.output);
+  const claims = createClaims(cuts);
+  const shared: ScoreFromBackShared = {
     model: opts.model,
     threshold: opts.threshold,
     schema: opts.schema,
@@ -138,62 +149,56 @@ async function scoreRanges(
     batchSize: opts.batchSize,
     header,
     separator,
+    claims,
+    partPrefix: out.partPrefix,
   };
-  const n = cuts.length - 1;
+  const parts = Array.from({ length: n }, (_, k) => out.part(k));
   const workers = Math.min(threads - 1, n - 1);
-  // Workers start as work arrives, so a pool allowed two threads but never given more than
-  // `workers` ranges at a time starts only those (one thread would run in-process).
+  // Workers start as work arrives, so a pool allowed two threads but given one job starts one
+  // (a pool of one thread would run in-process).
   const pool =
     workers > 0
-      ? createPool<ScoreRangeInput, ScoreRangeResult>(
-          { module: SCORE_RANGE_MODULE, fn: "scoreRangeJob" },
+      ? createPool<Record<string, never>, { k: number; result: ScoreRangeResult }[]>(
+          { module: SCORE_RANGE_MODULE, fn: "scoreFromBackJob" },
           shared,
           { threads: Math.max(2, workers) },
         )
       : null;
-  const out = new PartedFile(opts.output);
   const results: ScoreRangeResult[] = new Array(n);
-  const parts: (string | null)[] = new Array(n).fill(null);
-  let scored = 0;
-  let front = 0;
-  let back = n - 1;
+  const fromBack = new Array<boolean>(n).fill(false);
+  let scoredFromFront = 0;
   let failure: { error: unknown } | null = null;
-  const range = (k: number, dest: string): ScoreRangeInput => ({
-    start: cuts[k],
-    end: cuts[k + 1],
-    first: k === 0,
-    out: dest,
-  });
-  const done = (k: number, r: ScoreRangeResult): void => {
-    results[k] = r;
-    scored += r.scored;
-    opts.onProgress?.(scored);
-  };
   const fail = (error: unknown): void => {
     failure ??= { error };
+    stopClaims(claims);
     void pool?.close();
   };
   /*
    * This thread takes ranges from the front, in order, each appended straight to the output;
-   * the workers take them from the back, each into a piece of its own, appended once all are
-   * done. Whoever is faster takes more ranges, and only the workers' share is copied.
+   * the workers take them from the back, each into a part file, appended once all are done.
+   * Whoever is faster takes more ranges, and only the workers' share is copied.
    */
-  const fromFront = async (): Promise<void> => {
+  const frontLane = async (): Promise<void> => {
     try {
-      while (failure === null && front <= back) {
-        const k = front++;
-        done(k, await scoreRangeJob(shared, range(k, out.tmp)));
+      for (let k = 0; k < n && !claimsStopped(claims); k++) {
+        if (!claim(claims, k, CLAIMED_FROM_FRONT)) break;
+        const r = await scoreRangeJob(
+          shared,
+          { start: cuts[k], end: cuts[k + 1], first: k === 0, out: out.tmp },
+          (s) => opts.onProgress?.(scoredFromFront + s + scoredFromBack(claims)),
+        );
+        results[k] = r;
+        scoredFromFront += r.scored;
       }
     } catch (e) {
       fail(e);
     }
   };
-  const fromBack = async (): Promise<void> => {
+  const backLane = async (): Promise<void> => {
     try {
-      while (failure === null && front <= back && pool !== null) {
-        const k = back--;
-        parts[k] = out.part(k);
-        done(k, await pool.run(range(k, parts[k])));
+      for (const { k, result } of await (pool as NonNullable<typeof pool>).run({})) {
+        results[k] = result;
+        fromBack[k] = true;
       }
     } catch (e) {
       fail(e);
@@ -202,20 +207,25 @@ async function scoreRanges(
 
   try {
     await out.create();
-    await Promise.all([fromFront(), ...Array.from({ length: workers }, fromBack)]);
+    await Promise.all([frontLane(), ...Array.from({ length: workers }, backLane)]);
     if (failure !== null) throw (failure as { error: unknown }).error;
-    for (const part of parts) if (part !== null) await out.append(part);
+    for (let k = 0; k < n; k++) if (fromBack[k]) await out.append(parts[k]);
     await out.commit();
   } catch (e) {
+    // Workers are stopped before the parts are removed, so none can write one afterwards.
+    stopClaims(claims);
+    await pool?.close();
     await out.abort();
     throw e;
   } finally {
     await pool?.close();
   }
+  let scored = 0;
   const errors: RowError[] = [];
   let row = 1;
   let line = 1;
   for (const r of results) {
+    scored += r.scored;
     for (const e of r.errors) errors.push(renumber(e, row - 1, line - 1));
     row += r.nextRow - 1;
     line += r.nextLine - 1;

@@ -1,4 +1,4 @@
-import { open } from "node:fs/promises";
+import { open, rm } from "node:fs/promises";
 import { FittedPipeline, type PipelineJson } from "../ml/index.js";
 import {
   type CreditSchema,
@@ -10,9 +10,10 @@ import {
 import { SCORE_COLUMNS, ScoredRowWriter } from "./scored-output.js";
 
 /*
- * Scoring one byte range of an applicant CSV file from start to finish (read, validate, score,
- * write), as a worker-pool job (see core/pool.ts): threads that each take a range of the file
- * need nothing from the main thread but the range, so none of them waits for it.
+ * Scoring byte ranges of an applicant CSV file from start to finish (read, validate, score,
+ * write), on the calling thread or as a worker-pool job (see core/pool.ts). A worker takes
+ * ranges by itself from shared memory (see RangeClaims), so it never waits for the main thread,
+ * which is busy with ranges of its own.
  */
 
 /** This module as a job reference: worker threads from dist/, in-process from sources. */
@@ -50,10 +51,14 @@ export interface ScoreRangeResult {
 /* One pipeline per worker: `shared` arrives once per worker, so its identity keys the cache. */
 const pipelines = new WeakMap<object, FittedPipeline>();
 
-/** Scores the records of `input`'s byte range into `input.out`. */
+/**
+ * Scores the records of `input`'s byte range into `input.out`; `onBatch` (on the calling
+ * thread only) hears the rows scored so far after each batch.
+ */
 export async function scoreRangeJob(
   shared: ScoreRangeShared,
   input: ScoreRangeInput,
+  onBatch?: (scored: number) => void,
 ): Promise<ScoreRangeResult> {
   let pipeline = pipelines.get(shared);
   if (!pipeline) {
@@ -78,6 +83,7 @@ export async function scoreRangeJob(
       if (r.done) {
         finished = true;
         await writer?.flush();
+        writer?.release();
         return { scored, errors, nextRow: r.value.nextRow, nextLine: r.value.nextLine };
       }
       const batch = r.value;
@@ -97,6 +103,7 @@ export async function scoreRangeJob(
       });
       await writer.writeRows(batch.rawLines as string[], proba);
       scored += n;
+      onBatch?.(scored);
     }
   } finally {
     if (!finished) {
@@ -106,4 +113,79 @@ export async function scoreRangeJob(
     }
     await file.close();
   }
+}
+
+/** Marks in RangeClaims slots: who took the range. */
+export const CLAIMED_FROM_FRONT = 1;
+export const CLAIMED_FROM_BACK = 2;
+
+/**
+ * Ranges `[cuts[k], cuts[k + 1])` shared out between threads through an Int32Array on a
+ * SharedArrayBuffer: slot k (0 free, else who claimed it) for each range, then a stop flag and
+ * the rows scored by workers so far. One thread takes ranges from the front, in order; the
+ * others take the last free range, so both sets stay contiguous and meet in the middle.
+ */
+export interface RangeClaims {
+  readonly cuts: readonly number[];
+  readonly slots: Int32Array;
+}
+
+export function createClaims(cuts: readonly number[]): RangeClaims {
+  const n = cuts.length - 1;
+  return { cuts, slots: new Int32Array(new SharedArrayBuffer(4 * (n + 2))) };
+}
+
+/** Claims range k for `who`; false when another thread has it. */
+export function claim(c: RangeClaims, k: number, who: number): boolean {
+  return Atomics.compareExchange(c.slots, k, 0, who) === 0;
+}
+
+export function stopClaims(c: RangeClaims): void {
+  Atomics.store(c.slots, c.cuts.length - 1, 1);
+}
+
+export function claimsStopped(c: RangeClaims): boolean {
+  return Atomics.load(c.slots, c.cuts.length - 1) !== 0;
+}
+
+/** Rows scored so far by the threads taking ranges from the back. */
+export function scoredFromBack(c: RangeClaims): number {
+  return Atomics.load(c.slots, c.cuts.length);
+}
+
+export interface ScoreFromBackShared extends ScoreRangeShared {
+  readonly claims: RangeClaims;
+  /** Range k is written to `${partPrefix}${k}`. */
+  readonly partPrefix: string;
+}
+
+/**
+ * Scores ranges from the back, each into its own part file, until it meets the ranges taken
+ * from the front (or the claims are stopped); returns what each range gave.
+ */
+export async function scoreFromBackJob(
+  shared: ScoreFromBackShared,
+): Promise<{ k: number; result: ScoreRangeResult }[]> {
+  const { claims } = shared;
+  const done: { k: number; result: ScoreRangeResult }[] = [];
+  for (let k = claims.cuts.length - 2; k >= 0 && !claimsStopped(claims); k--) {
+    if (!claim(claims, k, CLAIMED_FROM_BACK)) {
+      if (Atomics.load(claims.slots, k) === CLAIMED_FROM_FRONT) break;
+      continue;
+    }
+    const result = await scoreRangeJob(shared, {
+      start: claims.cuts[k],
+      end: claims.cuts[k + 1],
+      first: k === 0,
+      out: `${shared.partPrefix}${k}`,
+    });
+    if (claimsStopped(claims)) {
+      // The run failed elsewhere and may have cleaned up already: leave nothing behind.
+      await rm(`${shared.partPrefix}${k}`, { force: true });
+      break;
+    }
+    done.push({ k, result });
+    Atomics.add(claims.slots, claims.cuts.length, result.scored);
+  }
+  return done;
 }

@@ -16,6 +16,10 @@ const LF = 10;
 /** Room for the columns added to a row, however odd the probability (see `putFixed6`). */
 const SUFFIX_ROOM = 96;
 const MIN_BUFFER = 1 << 20;
+const EMPTY = Buffer.alloc(0);
+/** Buffers of finished writers on this thread, for the next ones. */
+const spare: Buffer[] = [];
+const MAX_SPARE = 4;
 
 /**
  * Writes `fixed6(p)` at `o` and returns the offset after it. Digits are stored one by one:
@@ -45,7 +49,7 @@ function putFixed6(buf: Buffer, o: number, p: number): number {
  * buffer; two buffers take turns, so one batch is formatted while the previous one is written.
  */
 export class ScoredRowWriter {
-  private readonly buffers: Buffer[] = [Buffer.alloc(0), Buffer.alloc(0)];
+  private readonly buffers: Buffer[] = [spare.pop() ?? EMPTY, spare.pop() ?? EMPTY];
   private turn = 0;
   private writing: Promise<void> | null = null;
   private readonly sep: number;
@@ -112,6 +116,15 @@ export class ScoredRowWriter {
   /** Waits until everything is written; rejects when a write failed. */
   async flush(): Promise<void> {
     await this.settle();
+  }
+
+  /**
+   * After a successful `flush`, when no more rows come: the buffers go to the next writer on
+   * this thread, as a file scored in many ranges would otherwise allocate them for each.
+   */
+  release(): void {
+    for (const b of this.buffers) if (b.length > 0 && spare.length < MAX_SPARE) spare.push(b);
+    this.buffers[0] = this.buffers[1] = EMPTY;
   }
 
   private async settle(): Promise<void> {

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Rng } from "../core/index.js";
-import { RecordBoundaryScanner } from "./split-points.js";
+import { RecordBoundaryScanner, quoteParity } from "./split-points.js";
 
 let dir: string;
 
@@ -116,6 +116,26 @@ describe("RecordBoundaryScanner", () => {
       await expect(scanner.next(2)).rejects.toThrow(RangeError);
     } finally {
       await scanner.close();
+    }
+  });
+});
+
+describe("quoteParity", () => {
+  it("counts sparse, dense and mixed quotes like a plain loop", () => {
+    const rng = new Rng(11);
+    for (const density of [0, 0.001, 0.05, 0.3, 0.9]) {
+      const buf = Buffer.alloc(50_000);
+      for (let i = 0; i < buf.length; i++) buf[i] = rng.next() < density ? 0x22 : 0x61;
+      for (const [from, to] of [
+        [0, buf.length],
+        [17, 40_000],
+        [1000, 1001],
+        [5, 5],
+      ]) {
+        let n = 0;
+        for (let i = from; i < to; i++) if (buf[i] === 0x22) n++;
+        expect(quoteParity(buf, from, to)).toBe(n % 2 === 1);
+      }
     }
   });
 });
