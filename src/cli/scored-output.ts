@@ -3,7 +3,7 @@ import type { FileHandle } from "node:fs/promises";
 /** Output columns added to each scored row. */
 export const SCORE_COLUMNS = ["risk", "probability_bad", "confidence"] as const;
 
-/** A probability with six decimals; faster than toFixed in this hot loop, same text on [0, 1]. */
+/** A probability with six decimals (rounded half up); faster than toFixed in this hot loop. */
 export function fixed6(p: number): string {
   const m = Math.round(p * 1e6);
   if (m >= 1e6) return "1.000000";
