@@ -44,6 +44,55 @@ export const ERROR_CODES = {
     exitCode: 7,
     summary: "Training could not produce a model (for example a single-class training set).",
   },
+  STORE_URI_INVALID: {
+    status: 500,
+    exitCode: 2,
+    summary:
+      "A store URI has an unknown scheme or is malformed; the message lists the valid schemes.",
+  },
+  CONFIG_INVALID: {
+    status: 500,
+    exitCode: 2,
+    summary: "A configuration value (environment variable or option) is invalid.",
+  },
+  STORE_UNAVAILABLE: {
+    status: 503,
+    exitCode: 8,
+    summary: "The metadata database or the artifact store cannot be reached or written.",
+  },
+  STORE_SCHEMA_TOO_NEW: {
+    status: 500,
+    exitCode: 8,
+    summary: "The database was migrated by a newer release than this one.",
+  },
+  NOT_FOUND: {
+    status: 404,
+    exitCode: 9,
+    summary: "An experiment, run, model, version, alias, user or artifact does not exist.",
+  },
+  CONFLICT: {
+    status: 409,
+    exitCode: 10,
+    summary:
+      "The request conflicts with stored state (a taken name, a param re-logged with another value, a finished run).",
+  },
+  INVALID_QUERY: {
+    status: 400,
+    exitCode: 2,
+    summary:
+      "A run search filter or order-by clause is malformed; the message points at the problem.",
+  },
+  UNAUTHENTICATED: {
+    status: 401,
+    exitCode: 11,
+    summary: "No API token was given, or the token is unknown or revoked.",
+  },
+  FORBIDDEN: {
+    status: 403,
+    exitCode: 11,
+    summary:
+      "The user's role does not allow the action, or the four-eyes rule forbids approving one's own version.",
+  },
   INTERNAL: { status: 500, exitCode: 1, summary: "An unexpected internal error." },
 } as const;
 
