@@ -19,6 +19,7 @@ export {
 export {
   buildModelBody,
   loadModel,
+  parseModel,
   saveModel,
   type LoadedModel,
   type ModelBody,

@@ -2,7 +2,7 @@ import { AppError } from "../../core/errors.js";
 import { PACKAGE_VERSION } from "../../core/version.js";
 import type { CreditSchema } from "../../data/index.js";
 import { FittedPipeline, type PipelineJson } from "./pipeline.js";
-import { readModelFile, writeModelFile } from "./model-file.js";
+import { decodeModelFile, readModelFile, writeModelFile } from "./model-file.js";
 import type { TrainResult } from "./train.js";
 
 /** What a model file holds besides its envelope (see docs/model-file.md). */
@@ -74,7 +74,16 @@ export async function saveModel(path: string, body: ModelBody): Promise<void> {
 
 /** Reads, verifies and rebuilds a model file. */
 export async function loadModel(path: string): Promise<LoadedModel> {
-  const body = (await readModelFile(path)) as ModelBody;
+  return rebuildModel(await readModelFile(path), `model file ${path}`);
+}
+
+/** Verifies and rebuilds a model from its file text (e.g. fetched from the artifact store). */
+export function parseModel(text: string, source: string): LoadedModel {
+  return rebuildModel(decodeModelFile(text, source), source);
+}
+
+function rebuildModel(decoded: unknown, source: string): LoadedModel {
+  const body = decoded as ModelBody;
   if (
     !body ||
     typeof body !== "object" ||
@@ -82,7 +91,7 @@ export async function loadModel(path: string): Promise<LoadedModel> {
     !Array.isArray(body.schema.columns) ||
     !body.model
   ) {
-    throw new AppError("MODEL_FILE_INVALID", `model file ${path} lacks its schema or model`);
+    throw new AppError("MODEL_FILE_INVALID", `${source} lacks its schema or model`);
   }
   const pipeline = FittedPipeline.fromJSON(body.model);
   const names = body.schema.columns.map((c) => c.name);
@@ -90,10 +99,7 @@ export async function loadModel(path: string): Promise<LoadedModel> {
     names.length !== pipeline.features.length ||
     names.some((n, i) => n !== pipeline.features[i].name)
   ) {
-    throw new AppError(
-      "MODEL_FILE_INVALID",
-      `model file ${path}: its schema and model features disagree`,
-    );
+    throw new AppError("MODEL_FILE_INVALID", `${source}: its schema and model features disagree`);
   }
   return { body, pipeline, schema: body.schema };
 }

@@ -1,0 +1,11 @@
+/** Users, roles and API tokens (stored hashed). */
+export {
+  ROLES,
+  SqlUserStore,
+  hashToken,
+  hasRole,
+  parseRole,
+  type IssuedToken,
+  type Role,
+  type User,
+} from "./users.js";

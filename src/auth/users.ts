@@ -1,0 +1,212 @@
+import { createHash, randomBytes } from "node:crypto";
+import type { Kysely } from "kysely";
+import { AppError } from "../core/errors.js";
+import type { Database, DatabaseSchema } from "../storage/index.js";
+import { newId } from "../tracking/index.js";
+
+/**
+ * Roles, each including the ones before it: a viewer reads runs and models; a clerk also
+ * scores applicants; an approver also moves aliases (promotes versions to serving); an admin
+ * also manages users.
+ */
+export const ROLES = ["viewer", "clerk", "approver", "admin"] as const;
+export type Role = (typeof ROLES)[number];
+
+export function hasRole(role: Role, needed: Role): boolean {
+  return ROLES.indexOf(role) >= ROLES.indexOf(needed);
+}
+
+export function parseRole(text: string): Role {
+  if (!(ROLES as readonly string[]).includes(text)) {
+    throw new AppError("INVALID_ARGUMENT", `role "${text}" is not one of ${ROLES.join(", ")}`);
+  }
+  return text as Role;
+}
+
+export interface User {
+  readonly name: string;
+  readonly role: Role;
+  readonly createdAt: number;
+  readonly disabled: boolean;
+}
+
+export interface IssuedToken {
+  readonly id: string;
+  readonly user: string;
+  /** Shown once; only its SHA-256 is stored. */
+  readonly token: string;
+}
+
+const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
+const TOKEN_PREFIX = "rk_";
+
+/** Tokens carry 256 random bits, so a fast hash is enough (no password stretching needed). */
+export function hashToken(token: string): string {
+  return createHash("sha256").update(token, "utf8").digest("hex");
+}
+
+/** Users and their API tokens on the metadata database. */
+export class SqlUserStore {
+  private readonly db: Kysely<DatabaseSchema>;
+
+  constructor(database: Database) {
+    this.db = database.db;
+  }
+
+  async createUser(name: string, role: Role, now = Date.now()): Promise<User> {
+    if (!USER_NAME.test(name)) {
+      throw new AppError(
+        "INVALID_ARGUMENT",
+        `user name "${name}" must be 1–64 letters, digits, ".", "_", "@" or "-"`,
+      );
+    }
+    parseRole(role);
+    const exists = await this.db
+      .selectFrom("users")
+      .select("name")
+      .where("name", "=", name)
+      .executeTakeFirst();
+    if (exists) throw new AppError("CONFLICT", `user "${name}" already exists`);
+    await this.db
+      .insertInto("users")
+      .values({ name, role, created_at: now, disabled_at: null })
+      .execute();
+    return this.getUser(name);
+  }
+
+  async getUser(name: string): Promise<User> {
+    const row = await this.db
+      .selectFrom("users")
+      .selectAll()
+      .where("name", "=", name)
+      .executeTakeFirst();
+    if (!row) throw new AppError("NOT_FOUND", `no user "${name}"`);
+    return toUser(row);
+  }
+
+  async listUsers(): Promise<User[]> {
+    return (await this.db.selectFrom("users").selectAll().orderBy("name").execute()).map(toUser);
+  }
+
+  async countActiveAdmins(): Promise<number> {
+    const row = await this.db
+      .selectFrom("users")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("role", "=", "admin")
+      .where("disabled_at", "is", null)
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  async setRole(name: string, role: Role): Promise<User> {
+    parseRole(role);
+    await this.getUser(name);
+    await this.db.updateTable("users").set({ role }).where("name", "=", name).execute();
+    return this.getUser(name);
+  }
+
+  async disableUser(name: string, now = Date.now()): Promise<User> {
+    await this.getUser(name);
+    await this.db.transaction().execute(async (tx) => {
+      await tx.updateTable("users").set({ disabled_at: now }).where("name", "=", name).execute();
+      await tx
+        .updateTable("api_tokens")
+        .set({ revoked_at: now })
+        .where("user_name", "=", name)
+        .where("revoked_at", "is", null)
+        .execute();
+    });
+    return this.getUser(name);
+  }
+
+  async issueToken(user: string, label = "", now = Date.now()): Promise<IssuedToken> {
+    const u = await this.getUser(user);
+    if (u.disabled) throw new AppError("CONFLICT", `user "${user}" is disabled`);
+    const token = TOKEN_PREFIX + randomBytes(32).toString("base64url");
+    const id = newId().slice(0, 12);
+    await this.db
+      .insertInto("api_tokens")
+      .values({
+        id,
+        user_name: user,
+        token_hash: hashToken(token),
+        label,
+        created_at: now,
+        revoked_at: null,
+      })
+      .execute();
+    return { id, user, token };
+  }
+
+  async revokeToken(id: string, now = Date.now()): Promise<void> {
+    const res = await this.db
+      .updateTable("api_tokens")
+      .set({ revoked_at: now })
+      .where("id", "=", id)
+      .where("revoked_at", "is", null)
+      .executeTakeFirst();
+    if (Number(res.numUpdatedRows) === 0)
+      throw new AppError("NOT_FOUND", `no active token "${id}"`);
+  }
+
+  async listTokens(
+    user: string,
+  ): Promise<{ id: string; label: string; createdAt: number; revoked: boolean }[]> {
+    await this.getUser(user);
+    const rows = await this.db
+      .selectFrom("api_tokens")
+      .select(["id", "label", "created_at", "revoked_at"])
+      .where("user_name", "=", user)
+      .orderBy("created_at")
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      label: r.label,
+      createdAt: r.created_at,
+      revoked: r.revoked_at !== null,
+    }));
+  }
+
+  /** The active user a token belongs to; UNAUTHENTICATED for an unknown, revoked or disabled one. */
+  async authenticate(token: string | undefined): Promise<User> {
+    if (token === undefined || token.trim() === "") {
+      throw new AppError(
+        "UNAUTHENTICATED",
+        "an API token is required (Authorization: Bearer <token>, or RISKOMETER_TOKEN)",
+      );
+    }
+    const row = await this.db
+      .selectFrom("api_tokens")
+      .innerJoin("users", "users.name", "api_tokens.user_name")
+      .select([
+        "users.name",
+        "users.role",
+        "users.created_at",
+        "users.disabled_at",
+        "api_tokens.revoked_at",
+      ])
+      .where("api_tokens.token_hash", "=", hashToken(token.trim()))
+      .executeTakeFirst();
+    if (!row || row.revoked_at !== null || row.disabled_at !== null) {
+      throw new AppError(
+        "UNAUTHENTICATED",
+        "the API token is unknown, revoked, or its user is disabled",
+      );
+    }
+    return toUser(row);
+  }
+}
+
+function toUser(row: {
+  name: string;
+  role: string;
+  created_at: number;
+  disabled_at: number | null;
+}): User {
+  return {
+    name: row.name,
+    role: row.role as Role,
+    createdAt: row.created_at,
+    disabled: row.disabled_at !== null,
+  };
+}

@@ -1,0 +1,186 @@
+import { resolve } from "node:path";
+import { AppError } from "./errors.js";
+
+/**
+ * Every setting in one annotated table: environment variable, default, parser and the text that
+ * `docs/configuration.md` shows (a test keeps the two in step). Settings are read once at start
+ * into a plain `Config`; nothing else reads `process.env`.
+ */
+export interface Config {
+  /** Data directory of the embedded mode (database file, artifacts). */
+  readonly home: string;
+  /** Metadata database: `sqlite:<file>` or `postgres://…`. */
+  readonly databaseUrl: string;
+  /** Artifact store: a folder, `file://…`, `gs://bucket/prefix` or `s3://bucket/prefix`. */
+  readonly artifactsUrl: string;
+  readonly s3Endpoint: string | undefined;
+  readonly s3Region: string | undefined;
+  readonly gcsEndpoint: string | undefined;
+  /** The registered model that training adds versions to and serving loads. */
+  readonly modelName: string;
+  /** The experiment training runs are recorded under. */
+  readonly experimentName: string;
+  /** Let the first version of a model serve when nothing serves yet (audited as a bootstrap). */
+  readonly bootstrapChampion: boolean;
+  /** Let the person who registered a version approve it into the serving alias (audited). */
+  readonly allowSelfApproval: boolean;
+  /** A RUNNING run whose heartbeat is older than this is marked FAILED. */
+  readonly staleRunSeconds: number;
+  /** The API token the command line acts with (`users add` prints one). */
+  readonly token: string | undefined;
+}
+
+interface Setting<K extends keyof Config> {
+  readonly key: K;
+  readonly env: string;
+  /** Shown in docs/configuration.md. */
+  readonly defaultText: string;
+  readonly description: string;
+  readonly parse: (raw: string | undefined, partial: Partial<Config>) => Config[K];
+}
+
+function bool(env: string, fallback: (partial: Partial<Config>) => boolean) {
+  return (raw: string | undefined, partial: Partial<Config>): boolean => {
+    if (raw === undefined || raw === "") return fallback(partial);
+    const v = raw.trim().toLowerCase();
+    if (["1", "true", "yes", "on"].includes(v)) return true;
+    if (["0", "false", "no", "off"].includes(v)) return false;
+    throw new AppError("CONFIG_INVALID", `${env}="${raw}" is not a boolean (use true or false)`);
+  };
+}
+
+function optional(raw: string | undefined): string | undefined {
+  return raw === undefined || raw.trim() === "" ? undefined : raw.trim();
+}
+
+function isSqlite(url: string | undefined): boolean {
+  return url === undefined || url.startsWith("sqlite:");
+}
+
+/** The settings, in the order they are parsed (later defaults may depend on earlier values). */
+export const SETTINGS = [
+  {
+    key: "home",
+    env: "RISKOMETER_HOME",
+    defaultText: "`./.riskometer`",
+    description:
+      "Data directory of the embedded mode: the SQLite database and the artifact folder live here, created on first use.",
+    parse: (raw) => resolve(optional(raw) ?? ".riskometer"),
+  } satisfies Setting<"home">,
+  {
+    key: "databaseUrl",
+    env: "RISKOMETER_DATABASE_URL",
+    defaultText: "`sqlite:<home>/riskometer.db`",
+    description:
+      "Metadata database (runs, registry, users): `sqlite:<file>` or `postgres://user:password@host:5432/db`.",
+    parse: (raw, p) => optional(raw) ?? `sqlite:${resolve(p.home as string, "riskometer.db")}`,
+  } satisfies Setting<"databaseUrl">,
+  {
+    key: "artifactsUrl",
+    env: "RISKOMETER_ARTIFACTS_URL",
+    defaultText: "`<home>/artifacts`",
+    description:
+      "Artifact store (model files, plots): a folder, `file:///abs/path`, `gs://bucket/prefix` or `s3://bucket/prefix`.",
+    parse: (raw, p) => optional(raw) ?? resolve(p.home as string, "artifacts"),
+  } satisfies Setting<"artifactsUrl">,
+  {
+    key: "s3Endpoint",
+    env: "RISKOMETER_S3_ENDPOINT",
+    defaultText: "AWS",
+    description:
+      "Endpoint of an S3-compatible store (MinIO, Ceph, R2…); credentials come from the AWS SDK's usual environment.",
+    parse: optional,
+  } satisfies Setting<"s3Endpoint">,
+  {
+    key: "s3Region",
+    env: "RISKOMETER_S3_REGION",
+    defaultText: "`AWS_REGION`, else `us-east-1`",
+    description: "Region for `s3://` artifact stores.",
+    parse: optional,
+  } satisfies Setting<"s3Region">,
+  {
+    key: "gcsEndpoint",
+    env: "RISKOMETER_GCS_ENDPOINT",
+    defaultText: "Google Cloud Storage",
+    description:
+      "API endpoint for `gs://` artifact stores (an emulator); credentials come from `GOOGLE_APPLICATION_CREDENTIALS` or the metadata server.",
+    parse: optional,
+  } satisfies Setting<"gcsEndpoint">,
+  {
+    key: "modelName",
+    env: "RISKOMETER_MODEL_NAME",
+    defaultText: "`credit-risk`",
+    description:
+      "Registered model that `train` adds versions to and serving loads (`<name>@champion`).",
+    parse: (raw) => optional(raw) ?? "credit-risk",
+  } satisfies Setting<"modelName">,
+  {
+    key: "experimentName",
+    env: "RISKOMETER_EXPERIMENT",
+    defaultText: "`credit-risk`",
+    description: "Experiment that `train` records its runs under.",
+    parse: (raw) => optional(raw) ?? "credit-risk",
+  } satisfies Setting<"experimentName">,
+  {
+    key: "bootstrapChampion",
+    env: "RISKOMETER_BOOTSTRAP_CHAMPION",
+    defaultText: "`true` with SQLite, `false` with Postgres",
+    description:
+      "When no version of the model serves yet, let the first trained version become `champion` (recorded in the audit log as a bootstrap).",
+    parse: bool("RISKOMETER_BOOTSTRAP_CHAMPION", (p) => isSqlite(p.databaseUrl)),
+  } satisfies Setting<"bootstrapChampion">,
+  {
+    key: "allowSelfApproval",
+    env: "RISKOMETER_ALLOW_SELF_APPROVAL",
+    defaultText: "`false`",
+    description:
+      "Single-person setting: allow an approver to promote a version they registered into `champion` (the audit record says so).",
+    parse: bool("RISKOMETER_ALLOW_SELF_APPROVAL", () => false),
+  } satisfies Setting<"allowSelfApproval">,
+  {
+    key: "staleRunSeconds",
+    env: "RISKOMETER_STALE_RUN_SECONDS",
+    defaultText: "`300`",
+    description:
+      "A RUNNING run whose process sent no heartbeat for this long is marked FAILED (a run whose process is gone from this host is marked KILLED at once).",
+    parse: (raw) => {
+      const text = optional(raw);
+      if (text === undefined) return 300;
+      const n = Number(text);
+      if (!Number.isInteger(n) || n < 10) {
+        throw new AppError(
+          "CONFIG_INVALID",
+          `RISKOMETER_STALE_RUN_SECONDS="${raw}" must be an integer ≥ 10`,
+        );
+      }
+      return n;
+    },
+  } satisfies Setting<"staleRunSeconds">,
+  {
+    key: "token",
+    env: "RISKOMETER_TOKEN",
+    defaultText: "none",
+    description:
+      "API token the command line acts with (for `models promote`, `users …`, and as the author of trained versions).",
+    parse: optional,
+  } satisfies Setting<"token">,
+] as const;
+
+/** Reads the configuration from the environment; `overrides` (command-line options) win. */
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: Partial<Config> = {},
+): Config {
+  const partial: Record<string, unknown> = {};
+  for (const setting of SETTINGS) {
+    const override = overrides[setting.key];
+    partial[setting.key] =
+      override !== undefined
+        ? override
+        : (setting.parse as (raw: string | undefined, p: Partial<Config>) => unknown)(
+            env[setting.env],
+            partial as Partial<Config>,
+          );
+  }
+  return partial as unknown as Config;
+}

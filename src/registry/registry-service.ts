@@ -1,0 +1,224 @@
+import { createHash } from "node:crypto";
+import { hasRole, type User } from "../auth/users.js";
+import { AppError } from "../core/errors.js";
+import type { CreditSchema } from "../data/index.js";
+import { parseModel, type LoadedModel } from "../ml/index.js";
+import type { ArtifactStore } from "../storage/artifacts/index.js";
+import { checkAlias, checkModelName, type SqlRegistryStore } from "./sql-registry-store.js";
+import {
+  SERVING_ALIAS,
+  type AliasAuditRecord,
+  type ModelRef,
+  type ModelSignature,
+  type ModelVersion,
+  type NewModelVersion,
+} from "./types.js";
+
+export interface RegistryServiceOptions {
+  /** Let an approver move the serving alias to a version they registered (audited). */
+  readonly allowSelfApproval: boolean;
+  readonly clock?: () => number;
+}
+
+/** The actor recorded for automatic moves (the first-version bootstrap). */
+export const SYSTEM_ACTOR = "system";
+
+/**
+ * Parses `name@alias`, `name/version` (optionally `models:/…`).
+ *
+ * @example parseModelRef("credit-risk@champion") // { name: "credit-risk", alias: "champion" }
+ */
+export function parseModelRef(text: string): ModelRef {
+  const ref = text.startsWith("models:/") ? text.slice("models:/".length) : text;
+  const at = /^([^@/]+)@([^@/]+)$/.exec(ref);
+  if (at) {
+    checkModelName(at[1]);
+    return { name: at[1], alias: at[2] };
+  }
+  const slash = /^([^@/]+)\/(\d+)$/.exec(ref);
+  if (slash) {
+    checkModelName(slash[1]);
+    return { name: slash[1], version: Number(slash[2]) };
+  }
+  throw new AppError(
+    "INVALID_ARGUMENT",
+    `"${text}" is not a model reference; use name@alias (credit-risk@champion) or name/version (credit-risk/3)`,
+  );
+}
+
+/** The feature schema a model version accepts, from the credit schema it was trained on. */
+export function signatureOf(schema: CreditSchema): ModelSignature {
+  return {
+    inputs: schema.columns.map((c) =>
+      c.kind === "categorical"
+        ? {
+            name: c.name,
+            type: "categorical",
+            label: c.label,
+            values: c.values.map((v) => v.value),
+          }
+        : { name: c.name, type: "numeric", label: c.label },
+    ),
+    output: { name: schema.target.name, values: [...schema.target.values] },
+  };
+}
+
+/**
+ * Registry operations with the bank's governance: versions are registered whole; the serving
+ * alias moves only by an approver with a note, never by the person who registered the version
+ * (four-eyes) unless the single-person setting allows it; every move is audited.
+ */
+export class RegistryService {
+  readonly store: SqlRegistryStore;
+  private readonly artifacts: ArtifactStore;
+  private readonly options: Required<RegistryServiceOptions>;
+
+  constructor(store: SqlRegistryStore, artifacts: ArtifactStore, options: RegistryServiceOptions) {
+    this.store = store;
+    this.artifacts = artifacts;
+    this.options = { clock: Date.now, ...options };
+  }
+
+  /**
+   * Registers a version whose model file is already in the artifact store (so a crash before
+   * this call leaves no version, and one after it leaves a complete one).
+   */
+  async registerVersion(v: Omit<NewModelVersion, "createdAt" | "sha256">): Promise<ModelVersion> {
+    const bytes = await this.artifacts.get(v.artifactPath);
+    return this.store.createModelVersion({
+      ...v,
+      sha256: createHash("sha256").update(bytes).digest("hex"),
+      createdAt: this.options.clock(),
+    });
+  }
+
+  /** The version a reference names. */
+  async resolve(ref: ModelRef | string): Promise<ModelVersion> {
+    const r = typeof ref === "string" ? parseModelRef(ref) : ref;
+    if (r.version !== undefined) return this.store.getModelVersion(r.name, r.version);
+    const aliases = await this.store.getAliases(r.name);
+    const version = aliases[r.alias];
+    if (version === undefined) {
+      await this.store.getRegisteredModel(r.name);
+      throw new AppError(
+        "NOT_FOUND",
+        `model "${r.name}" has no alias "${r.alias}"${r.alias === SERVING_ALIAS ? " (no version has been promoted to serving yet)" : ""}`,
+      );
+    }
+    return this.store.getModelVersion(r.name, version);
+  }
+
+  /** Fetches, verifies (SHA-256 as registered) and rebuilds the model a reference names. */
+  async loadModel(ref: ModelRef | string): Promise<{ version: ModelVersion; model: LoadedModel }> {
+    const version = await this.resolve(ref);
+    const bytes = await this.artifacts.get(version.artifactPath);
+    const sha = createHash("sha256").update(bytes).digest("hex");
+    if (sha !== version.sha256) {
+      throw new AppError(
+        "MODEL_FILE_INVALID",
+        `the model file of ${version.name}/${version.version} (${version.artifactPath}) does not match its registered SHA-256`,
+      );
+    }
+    const model = parseModel(bytes.toString("utf8"), `${version.name}/${version.version}`);
+    return { version, model };
+  }
+
+  /**
+   * Moves `alias` to `version` for `actor`. The serving alias needs the approver role, a note,
+   * and (unless allowed) an approver other than the version's author. Refusals change nothing.
+   */
+  async promote(opts: {
+    name: string;
+    version: number;
+    alias: string;
+    note: string;
+    actor: User;
+  }): Promise<AliasAuditRecord> {
+    checkAlias(opts.alias);
+    const note = opts.note.trim();
+    const serving = opts.alias === SERVING_ALIAS;
+    const needed = serving ? "approver" : "clerk";
+    if (!hasRole(opts.actor.role, needed)) {
+      throw new AppError(
+        "FORBIDDEN",
+        `${opts.actor.name} (${opts.actor.role}) may not move "${opts.alias}": it needs the ${needed} role`,
+      );
+    }
+    if (serving && note === "") {
+      throw new AppError(
+        "INVALID_ARGUMENT",
+        `moving "${SERVING_ALIAS}" needs a note saying why (--note "…")`,
+      );
+    }
+    const target = await this.store.getModelVersion(opts.name, opts.version);
+    const selfApproved = serving && target.createdBy === opts.actor.name;
+    if (selfApproved && !this.options.allowSelfApproval) {
+      throw new AppError(
+        "FORBIDDEN",
+        `${opts.actor.name} registered ${opts.name}/${opts.version} and may not also approve it into "${SERVING_ALIAS}" (four-eyes rule; a single-person install can set RISKOMETER_ALLOW_SELF_APPROVAL=true)`,
+      );
+    }
+    const record = await this.store.moveAlias({
+      name: opts.name,
+      alias: opts.alias,
+      toVersion: opts.version,
+      actor: opts.actor.name,
+      actorRole: opts.actor.role,
+      note,
+      selfApproved,
+      bootstrap: false,
+      at: this.options.clock(),
+    });
+    return record as AliasAuditRecord;
+  }
+
+  /** Removes an alias (e.g. stop serving), with the same rules as moving it. */
+  async removeAlias(opts: {
+    name: string;
+    alias: string;
+    note: string;
+    actor: User;
+  }): Promise<AliasAuditRecord> {
+    checkAlias(opts.alias);
+    const serving = opts.alias === SERVING_ALIAS;
+    if (!hasRole(opts.actor.role, serving ? "approver" : "clerk")) {
+      throw new AppError(
+        "FORBIDDEN",
+        `${opts.actor.name} (${opts.actor.role}) may not remove "${opts.alias}"`,
+      );
+    }
+    if (serving && opts.note.trim() === "") {
+      throw new AppError("INVALID_ARGUMENT", `removing "${SERVING_ALIAS}" needs a note saying why`);
+    }
+    return (await this.store.moveAlias({
+      name: opts.name,
+      alias: opts.alias,
+      toVersion: null,
+      actor: opts.actor.name,
+      actorRole: opts.actor.role,
+      note: opts.note.trim(),
+      selfApproved: false,
+      bootstrap: false,
+      at: this.options.clock(),
+    })) as AliasAuditRecord;
+  }
+
+  /**
+   * On a new install (nothing serves yet), lets the first version serve, audited as a bootstrap.
+   * Returns null when something already serves (then a human must promote).
+   */
+  async bootstrapServing(name: string, version: number): Promise<AliasAuditRecord | null> {
+    return this.store.moveAlias({
+      name,
+      alias: SERVING_ALIAS,
+      toVersion: version,
+      actor: SYSTEM_ACTOR,
+      actorRole: "system",
+      note: "bootstrap: the first version of a new install serves until an approver promotes another",
+      selfApproved: false,
+      bootstrap: true,
+      at: this.options.clock(),
+      onlyIfUnset: true,
+    });
+  }
+}

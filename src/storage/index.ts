@@ -1,0 +1,10 @@
+/** The metadata database (SQLite or Postgres, with migrations) and the artifact stores. */
+export {
+  DATABASE_URL_SCHEMES,
+  openDatabase,
+  wrapConnectionError,
+  type Database,
+  type OpenDatabaseOptions,
+} from "./database.js";
+export { DIALECTS, migrateToLatest, type DialectName, type DialectProfile } from "./migrations.js";
+export type { DatabaseSchema } from "./schema.js";

@@ -1,0 +1,278 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
+import { AppError } from "../core/errors.js";
+
+export type DialectName = "sqlite" | "postgres";
+
+/**
+ * What differs between the two databases, as data: the few column types and statements that
+ * cannot be written once. Everything else (tables, indexes, queries) is shared.
+ */
+export interface DialectProfile {
+  readonly name: DialectName;
+  /** Integer milliseconds and counters (64-bit in Postgres). */
+  readonly bigint: "integer" | "bigint";
+  readonly double: "real" | "double precision";
+  /** An auto-incrementing primary key column type. */
+  readonly serial: "integer" | "bigserial";
+  /** Statements that make a table refuse UPDATE and DELETE. */
+  appendOnly(table: string): string[];
+}
+
+export const DIALECTS: Record<DialectName, DialectProfile> = {
+  sqlite: {
+    name: "sqlite",
+    bigint: "integer",
+    double: "real",
+    serial: "integer",
+    appendOnly: (t) => [
+      `CREATE TRIGGER ${t}_no_update BEFORE UPDATE ON ${t} BEGIN SELECT RAISE(ABORT, '${t} is append-only'); END`,
+      `CREATE TRIGGER ${t}_no_delete BEFORE DELETE ON ${t} BEGIN SELECT RAISE(ABORT, '${t} is append-only'); END`,
+    ],
+  },
+  postgres: {
+    name: "postgres",
+    bigint: "bigint",
+    double: "double precision",
+    serial: "bigserial",
+    appendOnly: (t) => [
+      `CREATE FUNCTION ${t}_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '${t} is append-only'; END $$`,
+      `CREATE TRIGGER ${t}_no_change BEFORE UPDATE OR DELETE ON ${t} FOR EACH ROW EXECUTE FUNCTION ${t}_refuse_change()`,
+    ],
+  },
+};
+
+/** Numbered migrations; a released migration is never edited, only followed by a new one. */
+export function migrations(d: DialectProfile): Record<string, Migration> {
+  return {
+    "0001_tracking_and_registry": {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("experiments")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("name", "text", (c) => c.notNull().unique())
+          .addColumn("lifecycle", "text", (c) => c.notNull())
+          .addColumn("tags", "text", (c) => c.notNull())
+          .addColumn("created_at", d.bigint, (c) => c.notNull())
+          .addColumn("updated_at", d.bigint, (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable("runs")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("experiment_id", "text", (c) =>
+            c.notNull().references("experiments.id").onDelete("cascade"),
+          )
+          .addColumn("name", "text", (c) => c.notNull())
+          .addColumn("status", "text", (c) => c.notNull())
+          .addColumn("start_time", d.bigint, (c) => c.notNull())
+          .addColumn("end_time", d.bigint)
+          .addColumn("parent_run_id", "text")
+          .addColumn("code_version", "text")
+          .addColumn("package_version", "text", (c) => c.notNull())
+          .addColumn("owner", "text", (c) => c.notNull())
+          .addColumn("heartbeat_at", d.bigint, (c) => c.notNull())
+          .addColumn("status_reason", "text")
+          .execute();
+        await db.schema
+          .createIndex("runs_by_experiment")
+          .on("runs")
+          .columns(["experiment_id", "start_time"])
+          .execute();
+        await db.schema.createIndex("runs_by_status").on("runs").column("status").execute();
+        await db.schema.createIndex("runs_by_parent").on("runs").column("parent_run_id").execute();
+        for (const table of ["run_tags", "run_params"]) {
+          await db.schema
+            .createTable(table)
+            .addColumn("run_id", "text", (c) =>
+              c.notNull().references("runs.id").onDelete("cascade"),
+            )
+            .addColumn("key", "text", (c) => c.notNull())
+            .addColumn("value", "text", (c) => c.notNull())
+            .addPrimaryKeyConstraint(`${table}_pk`, ["run_id", "key"])
+            .execute();
+          await db.schema
+            .createIndex(`${table}_by_key`)
+            .on(table)
+            .columns(["key", "value"])
+            .execute();
+        }
+        await db.schema
+          .createTable("metrics")
+          .addColumn("id", d.serial, (c) =>
+            d.name === "sqlite" ? c.primaryKey().autoIncrement() : c.primaryKey(),
+          )
+          .addColumn("run_id", "text", (c) => c.notNull().references("runs.id").onDelete("cascade"))
+          .addColumn("key", "text", (c) => c.notNull())
+          .addColumn("value", d.double, (c) => c.notNull())
+          .addColumn("step", d.bigint, (c) => c.notNull())
+          .addColumn("timestamp", d.bigint, (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex("metrics_history")
+          .on("metrics")
+          .columns(["run_id", "key", "step"])
+          .execute();
+        await db.schema
+          .createTable("latest_metrics")
+          .addColumn("run_id", "text", (c) => c.notNull().references("runs.id").onDelete("cascade"))
+          .addColumn("key", "text", (c) => c.notNull())
+          .addColumn("value", d.double, (c) => c.notNull())
+          .addColumn("step", d.bigint, (c) => c.notNull())
+          .addColumn("timestamp", d.bigint, (c) => c.notNull())
+          .addPrimaryKeyConstraint("latest_metrics_pk", ["run_id", "key"])
+          .execute();
+        await db.schema
+          .createIndex("latest_metrics_by_key")
+          .on("latest_metrics")
+          .columns(["key", "value"])
+          .execute();
+        await db.schema
+          .createTable("run_inputs")
+          .addColumn("run_id", "text", (c) => c.notNull().references("runs.id").onDelete("cascade"))
+          .addColumn("name", "text", (c) => c.notNull())
+          .addColumn("digest", "text", (c) => c.notNull())
+          .addColumn("role", "text", (c) => c.notNull())
+          .addColumn("rows", d.bigint)
+          .addPrimaryKeyConstraint("run_inputs_pk", ["run_id", "name", "role"])
+          .execute();
+        await db.schema
+          .createTable("run_artifacts")
+          .addColumn("run_id", "text", (c) => c.notNull().references("runs.id").onDelete("cascade"))
+          .addColumn("path", "text", (c) => c.notNull())
+          .addColumn("size", d.bigint, (c) => c.notNull())
+          .addColumn("media_type", "text", (c) => c.notNull())
+          .addPrimaryKeyConstraint("run_artifacts_pk", ["run_id", "path"])
+          .execute();
+
+        await db.schema
+          .createTable("registered_models")
+          .addColumn("name", "text", (c) => c.primaryKey())
+          .addColumn("description", "text", (c) => c.notNull())
+          .addColumn("tags", "text", (c) => c.notNull())
+          .addColumn("created_by", "text", (c) => c.notNull())
+          .addColumn("created_at", d.bigint, (c) => c.notNull())
+          .addColumn("updated_at", d.bigint, (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable("model_versions")
+          .addColumn("model_name", "text", (c) =>
+            c.notNull().references("registered_models.name").onDelete("cascade"),
+          )
+          .addColumn("version", "integer", (c) => c.notNull())
+          // A version outlives neither its run nor its artifact: runs with versions cannot be
+          // hard-deleted (no cascade here).
+          .addColumn("run_id", "text", (c) => c.notNull().references("runs.id"))
+          .addColumn("artifact_path", "text", (c) => c.notNull())
+          .addColumn("sha256", "text", (c) => c.notNull())
+          .addColumn("status", "text", (c) => c.notNull())
+          .addColumn("description", "text", (c) => c.notNull())
+          .addColumn("tags", "text", (c) => c.notNull())
+          .addColumn("signature", "text", (c) => c.notNull())
+          .addColumn("input_example", "text", (c) => c.notNull())
+          .addColumn("created_by", "text", (c) => c.notNull())
+          .addColumn("created_at", d.bigint, (c) => c.notNull())
+          .addPrimaryKeyConstraint("model_versions_pk", ["model_name", "version"])
+          .execute();
+        await db.schema
+          .createTable("model_aliases")
+          .addColumn("model_name", "text", (c) =>
+            c.notNull().references("registered_models.name").onDelete("cascade"),
+          )
+          .addColumn("alias", "text", (c) => c.notNull())
+          .addColumn("version", "integer", (c) => c.notNull())
+          .addColumn("updated_at", d.bigint, (c) => c.notNull())
+          .addPrimaryKeyConstraint("model_aliases_pk", ["model_name", "alias"])
+          .addForeignKeyConstraint(
+            "model_aliases_version_fk",
+            ["model_name", "version"],
+            "model_versions",
+            ["model_name", "version"],
+          )
+          .execute();
+        await db.schema
+          .createTable("alias_audit")
+          .addColumn("id", d.serial, (c) =>
+            d.name === "sqlite" ? c.primaryKey().autoIncrement() : c.primaryKey(),
+          )
+          .addColumn("model_name", "text", (c) => c.notNull())
+          .addColumn("alias", "text", (c) => c.notNull())
+          .addColumn("from_version", "integer")
+          .addColumn("to_version", "integer")
+          .addColumn("actor", "text", (c) => c.notNull())
+          .addColumn("actor_role", "text", (c) => c.notNull())
+          .addColumn("note", "text", (c) => c.notNull())
+          .addColumn("self_approved", "integer", (c) => c.notNull())
+          .addColumn("bootstrap", "integer", (c) => c.notNull())
+          .addColumn("at", d.bigint, (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex("alias_audit_by_model")
+          .on("alias_audit")
+          .columns(["model_name", "id"])
+          .execute();
+        for (const statement of d.appendOnly("alias_audit")) await sql.raw(statement).execute(db);
+
+        await db.schema
+          .createTable("users")
+          .addColumn("name", "text", (c) => c.primaryKey())
+          .addColumn("role", "text", (c) => c.notNull())
+          .addColumn("created_at", d.bigint, (c) => c.notNull())
+          .addColumn("disabled_at", d.bigint)
+          .execute();
+        await db.schema
+          .createTable("api_tokens")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("user_name", "text", (c) =>
+            c.notNull().references("users.name").onDelete("cascade"),
+          )
+          .addColumn("token_hash", "text", (c) => c.notNull().unique())
+          .addColumn("label", "text", (c) => c.notNull())
+          .addColumn("created_at", d.bigint, (c) => c.notNull())
+          .addColumn("revoked_at", d.bigint)
+          .execute();
+      },
+    },
+  };
+}
+
+class StaticMigrationProvider implements MigrationProvider {
+  constructor(private readonly list: Record<string, Migration>) {}
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return this.list;
+  }
+}
+
+export interface MigrationReport {
+  readonly applied: string[];
+  readonly current: string[];
+}
+
+/**
+ * Brings the database to the newest schema. Refuses a database migrated by a newer release
+ * (a migration name this release does not know) rather than running against it.
+ */
+export async function migrateToLatest(
+  db: Kysely<unknown>,
+  dialect: DialectProfile,
+): Promise<MigrationReport> {
+  const known = migrations(dialect);
+  const migrator = new Migrator({ db, provider: new StaticMigrationProvider(known) });
+  const before = await migrator.getMigrations();
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (/corrupted migrations|missing/i.test(message)) {
+      throw new AppError(
+        "STORE_SCHEMA_TOO_NEW",
+        `the database holds migrations this release does not know (${message}); upgrade riskometer`,
+        { cause: error },
+      );
+    }
+    throw new AppError("STORE_UNAVAILABLE", `database migration failed: ${message}`, {
+      cause: error,
+    });
+  }
+  return {
+    applied: (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName),
+    current: before.map((m) => m.name),
+  };
+}

@@ -1,0 +1,153 @@
+import type { Generated } from "kysely";
+
+/**
+ * The metadata database's tables as Kysely sees them. Both dialects store the same shapes:
+ * times are integer milliseconds since the epoch, JSON documents are text, flags are 0/1
+ * integers, so one set of queries serves SQLite and Postgres.
+ */
+export interface ExperimentsTable {
+  id: string;
+  name: string;
+  /** "active" or "deleted" (soft delete keeps the name taken; a hard delete frees it). */
+  lifecycle: string;
+  tags: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface RunsTable {
+  id: string;
+  experiment_id: string;
+  name: string;
+  status: string;
+  start_time: number;
+  end_time: number | null;
+  parent_run_id: string | null;
+  code_version: string | null;
+  package_version: string;
+  /** `host/pid` of the process that runs it, to tell a dead process from a slow one. */
+  owner: string;
+  heartbeat_at: number;
+  /** Why a run FAILED or was KILLED, when known. */
+  status_reason: string | null;
+}
+
+export interface RunKeyValueTable {
+  run_id: string;
+  key: string;
+  value: string;
+}
+
+export interface MetricsTable {
+  id: Generated<number>;
+  run_id: string;
+  key: string;
+  value: number;
+  step: number;
+  timestamp: number;
+}
+
+export interface LatestMetricsTable {
+  run_id: string;
+  key: string;
+  value: number;
+  step: number;
+  timestamp: number;
+}
+
+export interface RunInputsTable {
+  run_id: string;
+  name: string;
+  digest: string;
+  role: string;
+  rows: number | null;
+}
+
+export interface RunArtifactsTable {
+  run_id: string;
+  path: string;
+  size: number;
+  media_type: string;
+}
+
+export interface RegisteredModelsTable {
+  name: string;
+  description: string;
+  tags: string;
+  created_by: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ModelVersionsTable {
+  model_name: string;
+  version: number;
+  run_id: string;
+  /** Key of the model file in the artifact store. */
+  artifact_path: string;
+  sha256: string;
+  status: string;
+  description: string;
+  tags: string;
+  signature: string;
+  input_example: string;
+  created_by: string;
+  created_at: number;
+}
+
+export interface ModelAliasesTable {
+  model_name: string;
+  alias: string;
+  version: number;
+  updated_at: number;
+}
+
+export interface AliasAuditTable {
+  id: Generated<number>;
+  model_name: string;
+  alias: string;
+  from_version: number | null;
+  to_version: number | null;
+  actor: string;
+  actor_role: string;
+  note: string;
+  /** 1 when the approver registered the version themselves (allowed only by setting). */
+  self_approved: number;
+  /** 1 when the move is the first-version bootstrap of a new install. */
+  bootstrap: number;
+  at: number;
+}
+
+export interface UsersTable {
+  name: string;
+  role: string;
+  created_at: number;
+  disabled_at: number | null;
+}
+
+export interface ApiTokensTable {
+  id: string;
+  user_name: string;
+  /** SHA-256 of the token; the token itself is shown once and never stored. */
+  token_hash: string;
+  label: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface DatabaseSchema {
+  experiments: ExperimentsTable;
+  runs: RunsTable;
+  run_tags: RunKeyValueTable;
+  run_params: RunKeyValueTable;
+  metrics: MetricsTable;
+  latest_metrics: LatestMetricsTable;
+  run_inputs: RunInputsTable;
+  run_artifacts: RunArtifactsTable;
+  registered_models: RegisteredModelsTable;
+  model_versions: ModelVersionsTable;
+  model_aliases: ModelAliasesTable;
+  alias_audit: AliasAuditTable;
+  users: UsersTable;
+  api_tokens: ApiTokensTable;
+}
