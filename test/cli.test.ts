@@ -14,12 +14,22 @@ interface Run {
   stderr: string;
 }
 
+let dir: string;
+let model: string;
+
 function run(args: string[]): Promise<Run> {
+  // Each test file keeps its store (database, artifacts) in its own temporary home.
+  const env = { ...process.env, RISKOMETER_HOME: join(dir, "home") };
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      const code = err ? ((err as { code?: number }).code ?? 1) : 0;
-      resolve({ code: typeof code === "number" ? code : 1, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { maxBuffer: 64 << 20, env },
+      (err, stdout, stderr) => {
+        const code = err ? ((err as { code?: number }).code ?? 1) : 0;
+        resolve({ code: typeof code === "number" ? code : 1, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -30,9 +40,6 @@ const HEADER =
 const GOOD_ROW =
   "no checking,12,critical/other existing credit,radio/tv,2000,>=1000,>=7,2," +
   "male single,none,4,real estate,45,none,own,1,skilled,1,yes,yes";
-
-let dir: string;
-let model: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "riskometer-cli-"));

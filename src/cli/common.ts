@@ -1,49 +1,11 @@
-import { AppError } from "../core/index.js";
-import { type LabeledTable } from "../ml/index.js";
-import { DEFAULT_DATA_PATH, type RowError, digestFile, readDataset } from "../data/index.js";
+import { type TrainingData, loadTrainingData as load } from "../data/index.js";
 
-export interface TrainingData {
-  readonly path: string;
-  readonly table: LabeledTable;
-  readonly digest: string;
-  readonly rows: number;
-  readonly bad: number;
-}
+export { formatRowErrors } from "../data/index.js";
+export type { TrainingData };
 
-/** Formats row errors for a terminal, at most `limit` of them. */
-export function formatRowErrors(errors: readonly RowError[], limit = 20): string {
-  const lines = errors
-    .slice(0, limit)
-    .map((e) => `  row ${e.row}${e.column ? `, column ${e.column}` : ""}: ${e.message}`);
-  if (errors.length > limit) lines.push(`  … and ${errors.length - limit} more`);
-  return lines.join("\n");
-}
-
-/**
- * Loads labelled training data. Invalid rows stop training (a model must not quietly learn from
- * part of a file) unless `skipInvalid`, in which case they are reported on stderr and left out.
- */
-export async function loadTrainingData(
-  path: string = DEFAULT_DATA_PATH,
-  skipInvalid = false,
-): Promise<TrainingData> {
-  const [ds, digest] = await Promise.all([readDataset(path), digestFile(path)]);
-  if (ds.errors.length > 0) {
-    const summary = `${path}: ${ds.errors.length} problem(s) in ${ds.rows} rows`;
-    if (!skipInvalid) {
-      throw new AppError(
-        "VALIDATION_FAILED",
-        `${summary}; fix them or pass --skip-invalid to train on the valid rows only:\n${formatRowErrors(ds.errors)}`,
-        { details: ds.errors },
-      );
-    }
-    process.stderr.write(
-      `${summary}; training on the ${ds.table.n} valid rows:\n${formatRowErrors(ds.errors)}\n`,
-    );
-  }
-  let bad = 0;
-  for (let i = 0; i < ds.table.n; i++) bad += ds.table.y[i];
-  return { path, table: ds.table, digest, rows: ds.table.n, bad };
+/** Loads training data, listing skipped invalid rows on stderr. */
+export function loadTrainingData(path?: string, skipInvalid = false): Promise<TrainingData> {
+  return load(path, { skipInvalid, onSkipped: (text) => process.stderr.write(`${text}\n`) });
 }
 
 export function writeJson(value: unknown): void {

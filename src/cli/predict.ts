@@ -1,15 +1,15 @@
 import { ERROR_CODES } from "../core/index.js";
-import { loadModel } from "../ml/index.js";
 import { Command } from "commander";
 import { formatCsvRow } from "../data/index.js";
 import { AtomicFile } from "./atomic-file.js";
 import { writeJson } from "./common.js";
+import { loadModelFrom } from "./model-source.js";
 import { intOption } from "./options.js";
 import { Progress } from "./progress.js";
 import { scoreFile } from "./score-file.js";
 
 interface PredictOptions {
-  model: string;
+  model?: string;
   input: string;
   output: string;
   errors?: string;
@@ -20,11 +20,14 @@ interface PredictOptions {
 
 export function predictCommand(): Command {
   return new Command("predict")
-    .summary("score a file of applicants with a model file")
+    .summary("score a file of applicants with a registered model or a model file")
     .description(
-      `Score a CSV (or ARFF) file of applicants with a model file. Each valid row is written as it was read, plus risk (good/bad), probability_bad (calibrated) and confidence (the calibrated probability of the predicted class). Cells that a spreadsheet would run as a formula are escaped. Rejected rows go to the error report (row, column, message, value) and the command exits with code ${ERROR_CODES.VALIDATION_FAILED.exitCode} after writing all good rows.`,
+      `Score a CSV (or ARFF) file of applicants with a registered model version (default: the serving one, <model>@champion) or a model file. Each valid row is written as it was read, plus risk (good/bad), probability_bad (calibrated) and confidence (the calibrated probability of the predicted class). Cells that a spreadsheet would run as a formula are escaped. Rejected rows go to the error report (row, column, message, value) and the command exits with code ${ERROR_CODES.VALIDATION_FAILED.exitCode} after writing all good rows.`,
     )
-    .requiredOption("-m, --model <file>", "model file written by `riskometer train`")
+    .option(
+      "-m, --model <file|ref>",
+      "a model file, or a registered version: name@alias or name/version (default: <RISKOMETER_MODEL_NAME>@champion)",
+    )
     .requiredOption("-i, --input <file>", "applicants: CSV (`,` `;` or tab separated) or ARFF")
     .requiredOption("-o, --output <file>", "scored CSV to write (same separator as the input)")
     .option("--errors <file>", "error report CSV (default: <output without .csv>.errors.csv)")
@@ -32,7 +35,7 @@ export function predictCommand(): Command {
     .option("--threads <n>", "scoring threads (default: all cores)", intOption("--threads", 1, 256))
     .option("--json", "print { scored, rejected, errors } as JSON on stdout")
     .action(async (opts: PredictOptions) => {
-      const { body, schema, pipeline } = await loadModel(opts.model);
+      const { body, schema, pipeline } = await loadModelFrom(opts.model);
       const errorsPath = opts.errors ?? `${opts.output.replace(/\.csv$/i, "")}.errors.csv`;
       const progress = new Progress("predict");
       const { scored, errors } = await scoreFile({

@@ -1,15 +1,11 @@
-import {
-  DEFAULT_TRIALS,
-  MODEL_KINDS,
-  buildModelBody,
-  saveModel,
-  trainModel,
-  type ModelKind,
-} from "../ml/index.js";
-import { mkdir } from "node:fs/promises";
-import { basename, dirname } from "node:path";
+import { userInfo } from "node:os";
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
 import { Command } from "commander";
-import { CREDIT_SCHEMA } from "../data/index.js";
+import { loadConfig } from "../core/config.js";
+import { runTrainFlow } from "../flows/index.js";
+import { openContext } from "../main.js";
+import { DEFAULT_TRIALS, MODEL_KINDS, type ModelKind } from "../ml/index.js";
 import { loadTrainingData, writeJson } from "./common.js";
 import { choiceOption, intOption } from "./options.js";
 import { Progress } from "./progress.js";
@@ -21,7 +17,8 @@ interface TrainCliOptions {
   data?: string;
   trials: number;
   seed: number;
-  out: string;
+  top: number;
+  out?: string;
   threads?: number;
   skipInvalid?: boolean;
   json?: boolean;
@@ -29,11 +26,14 @@ interface TrainCliOptions {
 
 export function trainCommand(): Command {
   return new Command("train")
-    .summary("tune, compare and train a model; write the model file")
+    .summary("tune and compare models, record the runs, register the best as a new version")
     .description(
-      "Tune every algorithm, compare them and their blend by cross-validation, report each on a held-out test set, and write the chosen model (refitted on all rows) to a model file.",
+      [
+        "Tune every algorithm on 80 % of the data, compare the candidates (each tuned algorithm, runners-up and their blend) by repeated cross-validation, and report each on the held-out 20 %.",
+        "Records one parent run and a child run per top candidate (params, CV mean and std, per-fold scores, test metrics, plots), stores the chosen model (refitted on all rows) and registers it as a new version of the registered model.",
+        "It never moves champion itself; only on a new install where nothing serves yet does the bootstrap setting (RISKOMETER_BOOTSTRAP_CHAMPION) let the first version serve, recorded in the audit log.",
+      ].join(" "),
     )
-    .requiredOption("-o, --out <file>", "where to write the model file (JSON)")
     .option(
       "-a, --algorithm <name>",
       `${ALGORITHM_CHOICES.join(", ")}; auto compares all and keeps the simplest whose CV expected cost is within one standard error of the lowest`,
@@ -53,62 +53,94 @@ export function trainCommand(): Command {
       intOption("--seed", 0, 2 ** 32 - 1),
       0,
     )
+    .option(
+      "--top <n>",
+      "candidates recorded as child runs, lowest CV cost first",
+      intOption("--top", 1, 100),
+      5,
+    )
+    .option("-o, --out <file>", "also write the model file here")
     .option("--threads <n>", "worker threads (default: all cores)", intOption("--threads", 1, 256))
     .option("--skip-invalid", "leave invalid rows out (listed on stderr) instead of failing")
-    .option("--json", "print the training summary as JSON on stdout")
+    .option("--json", "print the run ids, the registered version and the metrics as JSON on stdout")
     .action(async (opts: TrainCliOptions) => {
       const started = performance.now();
+      const config = loadConfig();
       const data = await loadTrainingData(opts.data, opts.skipInvalid);
-      let progress: Progress | null = null;
-      let stage = "";
-      const result = await trainModel({
-        data: data.table,
-        trials: opts.trials,
-        seed: opts.seed,
-        threads: opts.threads,
-        candidates: opts.algorithm === "auto" ? MODEL_KINDS : [opts.algorithm as ModelKind],
-        onProgress: (name, done, total) => {
-          if (name !== stage) {
-            progress?.done();
-            stage = name;
-            progress = new Progress(name, 0);
-          }
-          progress?.update(done, total);
-        },
-      });
-      (progress as Progress | null)?.done();
-      const body = buildModelBody(result, CREDIT_SCHEMA, {
-        file: basename(data.path),
-        sha256: data.digest,
-        rows: data.rows,
-        bad: data.bad,
-        seed: opts.seed,
-        trials: opts.trials,
-      });
-      await mkdir(dirname(opts.out), { recursive: true });
-      await saveModel(opts.out, body);
-      const seconds = (performance.now() - started) / 1000;
-      if (opts.json) {
-        writeJson({
-          out: opts.out,
-          chosen: result.chosen,
-          metrics: body.metrics,
-          candidates: result.candidates,
-          seconds,
+      const ctx = await openContext(config);
+      try {
+        // The author of the version: the token's user, else the person at the terminal.
+        const actor = config.token
+          ? (await ctx.users.authenticate(config.token)).name
+          : userInfo().username;
+        let progress: Progress | null = null;
+        let stage = "";
+        const result = await runTrainFlow(ctx, {
+          data,
+          trials: opts.trials,
+          seed: opts.seed,
+          threads: opts.threads,
+          top: opts.top,
+          candidates: opts.algorithm === "auto" ? MODEL_KINDS : [opts.algorithm as ModelKind],
+          actor,
+          onRunStarted: (id) => {
+            if (!opts.json) process.stderr.write(`training run ${id}\n`);
+          },
+          onProgress: (name, done, total) => {
+            if (name !== stage) {
+              progress?.done();
+              stage = name;
+              progress = new Progress(name, 0);
+            }
+            progress?.update(done, total);
+          },
         });
-        return;
+        (progress as Progress | null)?.done();
+        if (opts.out) {
+          await mkdir(dirname(opts.out), { recursive: true });
+          await writeFile(opts.out, result.modelFile);
+        }
+        const seconds = (performance.now() - started) / 1000;
+        const chosen = result.candidates.find((c) => c.chosen);
+        if (opts.json) {
+          writeJson({
+            runId: result.parentRunId,
+            chosenRunId: result.chosenRunId,
+            chosen: result.chosen,
+            model: {
+              name: result.version.name,
+              version: result.version.version,
+              aliases: result.version.aliases,
+            },
+            bootstrap: result.bootstrap !== null,
+            threshold: result.threshold,
+            metrics: { cv: chosen?.cv, test: chosen?.test },
+            candidates: result.candidates,
+            out: opts.out ?? null,
+            seconds,
+          });
+          return;
+        }
+        const f = (x: number | undefined) => (x === undefined ? "–" : x.toFixed(3));
+        const width = Math.max(5, ...result.candidates.map((c) => c.name.length));
+        const lines = [
+          "candidates (CV on the training part; test = held-out rows), lowest CV cost first:",
+          `  ${"model".padEnd(width)} ${"cv auc".padStart(8)} ${"cv cost".padStart(8)} ${"test auc".padStart(9)} ${"test cost".padStart(10)} ${"test acc".padStart(9)}  run`,
+          ...result.candidates.map(
+            (c) =>
+              `${c.chosen ? "* " : "  "}${c.name.padEnd(width)} ${f(c.cv.auc?.mean).padStart(8)} ${f(c.cv.cost?.mean).padStart(8)} ${f(c.test.auc).padStart(9)} ${f(c.test.cost).padStart(10)} ${f(c.test.accuracy).padStart(9)}  ${c.runId}`,
+          ),
+          `chosen: ${result.chosen} (the simplest whose CV expected cost is within one standard error of the lowest), decision threshold P(bad) ≥ ${result.threshold.toFixed(3)}`,
+          `registered ${result.version.name}/${result.version.version} from run ${result.chosenRunId} (parent run ${result.parentRunId})`,
+          result.bootstrap
+            ? `${result.version.name}/${result.version.version} now serves as champion: a new install's first version (bootstrap, recorded in the audit log)`
+            : `champion is unchanged; an approver promotes with: riskometer models promote ${result.version.name} ${result.version.version} --alias champion --note "…"`,
+          ...(opts.out ? [`model file written to ${opts.out}`] : []),
+          `done in ${seconds.toFixed(1)} s`,
+        ];
+        process.stdout.write(`${lines.join("\n")}\n`);
+      } finally {
+        await ctx.close();
       }
-      const f = (x: number) => x.toFixed(3);
-      const lines = [
-        `candidates (CV on the ${result.split.trainRows} training rows; test = ${result.split.testRows} held-out rows):`,
-        `  ${"model".padEnd(8)} ${"cv auc".padStart(8)} ${"cv cost".padStart(8)} ${"test auc".padStart(9)} ${"test cost".padStart(10)} ${"test acc".padStart(9)}`,
-        ...result.candidates.map(
-          (c) =>
-            `${c.kind === result.chosen ? "* " : "  "}${c.kind.padEnd(8)} ${f(c.cv.auc.mean).padStart(8)} ${f(c.cv.cost.mean).padStart(8)} ${f(c.test.auc).padStart(9)} ${f(c.test.cost).padStart(10)} ${f(c.test.accuracy).padStart(9)}`,
-        ),
-        `chosen: ${result.chosen} (the simplest whose CV expected cost is within one standard error of the lowest), decision threshold P(bad) ≥ ${result.model.threshold.toFixed(3)}`,
-        `model written to ${opts.out} in ${seconds.toFixed(1)} s`,
-      ];
-      process.stdout.write(`${lines.join("\n")}\n`);
     });
 }

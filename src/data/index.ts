@@ -68,3 +68,4 @@ export {
   type ArffInput,
 } from "./arff.js";
 export type { DataSource } from "./source.js";
+export { formatRowErrors, loadTrainingData, type TrainingData } from "./training-data.js";

@@ -7,6 +7,7 @@ export { CALIBRATION_METHODS, type CalibrationMethod } from "./calibration/index
 export { METRICS, METRIC_NAMES, type Metric, type MetricName } from "./metrics/index.js";
 export { crossValidatePipeline, type PipelineCvOptions } from "./pipeline/evaluate.js";
 export { JOBS_MODULE } from "./pipeline/jobs.js";
+export { encodeModelFile } from "./pipeline/model-file.js";
 export {
   BLEND_MEMBERS,
   FittedPipeline,
@@ -29,6 +30,7 @@ export {
   trainModel,
   type TrainOptions,
   type TrainResult,
+  type CandidateReport,
 } from "./pipeline/train.js";
 export {
   GERMAN_CREDIT_COSTS,

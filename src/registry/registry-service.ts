@@ -76,7 +76,10 @@ export class RegistryService {
   constructor(store: SqlRegistryStore, artifacts: ArtifactStore, options: RegistryServiceOptions) {
     this.store = store;
     this.artifacts = artifacts;
-    this.options = { clock: Date.now, ...options };
+    this.options = {
+      allowSelfApproval: options.allowSelfApproval,
+      clock: options.clock ?? Date.now,
+    };
   }
 
   /**

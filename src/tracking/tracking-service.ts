@@ -92,10 +92,11 @@ export class TrackingService {
     this.store = store;
     this.artifacts = artifacts;
     this.options = {
-      heartbeatMs: Math.min(30_000, Math.max(1000, Math.floor(options.staleRunMs / 5))),
-      clock: Date.now,
-      isProcessAlive: defaultIsAlive,
-      ...options,
+      staleRunMs: options.staleRunMs,
+      heartbeatMs:
+        options.heartbeatMs ?? Math.min(30_000, Math.max(1000, Math.floor(options.staleRunMs / 5))),
+      clock: options.clock ?? Date.now,
+      isProcessAlive: options.isProcessAlive ?? defaultIsAlive,
     };
   }
 

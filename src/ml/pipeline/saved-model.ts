@@ -45,7 +45,7 @@ export function buildModelBody(
   schema: CreditSchema,
   info: { file: string; sha256: string; rows: number; bad: number; seed: number; trials: number },
 ): ModelBody {
-  const chosen = result.candidates.find((c) => c.kind === result.chosen);
+  const chosen = result.candidates.find((c) => c.name === result.chosen);
   if (!chosen) throw new AppError("INTERNAL", `chosen candidate ${result.chosen} has no report`);
   const importance = result.model.featureImportance();
   return {

@@ -2,7 +2,9 @@ import { describe, expect, it } from "vitest";
 import { type CandidateReport, chooseCandidate } from "./train.js";
 
 const candidate = (kind: CandidateReport["kind"], cost: number, std = 0.1): CandidateReport => ({
+  name: kind,
   kind,
+  params: {},
   cv: { cost: { mean: cost, std }, auc: { mean: 0.8, std: 0.05 } },
   test: {},
 });
@@ -23,5 +25,14 @@ describe("chooseCandidate", () => {
     ];
     expect(chooseCandidate(c, 10)).toBe("logreg");
     expect(chooseCandidate(c, 1000)).toBe("blend");
+  });
+
+  it("among candidates of the same kind within the band, keeps the cheaper", () => {
+    const c = [
+      candidate("gbdt", 0.53),
+      { ...candidate("gbdt", 0.52), name: "gbdt (runner-up 1)" },
+      candidate("blend", 0.515),
+    ];
+    expect(chooseCandidate(c, 10)).toBe("gbdt (runner-up 1)");
   });
 });

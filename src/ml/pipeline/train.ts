@@ -1,6 +1,7 @@
 import { Rng } from "../../core/rng.js";
 import { ALGORITHMS, ALGORITHM_NAMES } from "../algorithms.js";
 import { METRICS } from "../metrics/index.js";
+import type { Trial } from "../search/index.js";
 import type { AlgorithmName, LabeledTable, Params } from "../types.js";
 import { takeRows } from "../types.js";
 import { crossValidatePipeline } from "./evaluate.js";
@@ -26,8 +27,13 @@ export interface TrainOptions {
   readonly evalFolds?: number;
   readonly evalRepeats?: number;
   readonly threads?: number;
-  /** Candidates to compare (default all four); only the algorithms they need are tuned. */
+  /** Model kinds to compare (default all four); only the algorithms they need are tuned. */
   readonly candidates?: readonly ModelKind[];
+  /**
+   * Besides each algorithm's best tuned configuration, compare its next-best distinct ones
+   * (default 1): how much the choice hangs on the exact hyperparameters shows in their costs.
+   */
+  readonly runnersUp?: number;
   readonly onProgress?: (stage: string, done: number, total: number) => void;
 }
 
@@ -39,7 +45,11 @@ export interface MetricStats {
 }
 
 export interface CandidateReport {
+  /** `gbdt`, or `gbdt (runner-up 1)` for a next-best tuned configuration. */
+  readonly name: string;
   readonly kind: ModelKind;
+  /** The hyperparameters of the algorithms the candidate uses. */
+  readonly params: Partial<Record<AlgorithmName, Params>>;
   /** Cross-validated on the training part (the basis of the choice). */
   readonly cv: Record<string, MetricStats>;
   /** On the held-out test set, fitted on the training part. */
@@ -53,13 +63,35 @@ export interface TuningReport {
   readonly trials: number;
 }
 
+/** What the report of a candidate rests on, for plots and tracking (not kept in the model file). */
+export interface CandidateEvidence {
+  /** Every catalogue metric of every CV fold. */
+  readonly folds: readonly {
+    readonly repeat: number;
+    readonly fold: number;
+    readonly metrics: Readonly<Record<string, number>>;
+  }[];
+  /** P(bad) of the held-out test rows from the candidate fitted on the training part. */
+  readonly testProba: Float64Array;
+  /** 1 = bad, per test row. */
+  readonly testY: Uint8Array;
+  /** The decision threshold that candidate chose on its training part. */
+  readonly testThreshold: number;
+}
+
 export interface TrainResult {
   /** The chosen pipeline refitted on all rows. */
   readonly model: FittedPipeline;
-  readonly chosen: ModelKind;
+  /** Name of the chosen candidate. */
+  readonly chosen: string;
   readonly params: Partial<Record<AlgorithmName, Params>>;
   readonly candidates: readonly CandidateReport[];
   readonly tuning: Partial<Record<AlgorithmName, TuningReport>>;
+  /** Every tuning trial per algorithm (mean inner-fold ROC AUC), in trial order. */
+  readonly trials: Partial<Record<AlgorithmName, readonly Trial[]>>;
+  readonly evidence: Readonly<Record<string, CandidateEvidence>>;
+  /** Indices of the held-out test rows. */
+  readonly testRows: Int32Array;
   readonly split: { readonly trainRows: number; readonly testRows: number };
 }
 
@@ -81,6 +113,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   const kinds = opts.candidates ?? MODEL_KINDS;
   const needed = ALGORITHM_NAMES.filter((name) => kinds.includes(name) || kinds.includes("blend"));
   const tuning: Partial<Record<AlgorithmName, TuningReport>> = {};
+  const trials: Partial<Record<AlgorithmName, readonly Trial[]>> = {};
   for (const [j, name] of ALGORITHM_NAMES.entries()) {
     if (!needed.includes(name)) continue;
     const alg = ALGORITHMS[name];
@@ -100,11 +133,13 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
       onProgress: (done, total) => progress(`tune ${name}`, done, total),
     });
     tuning[name] = { params: result.params, score: result.score, trials: result.trials.length };
+    trials[name] = result.trials;
   }
   const params = Object.fromEntries(
     needed.map((name) => [name, (tuning[name] as TuningReport).params]),
   ) as Partial<Record<AlgorithmName, Params>>;
 
+  const pool = candidatePool(kinds, params, trials, opts.runnersUp ?? 1);
   const evalFolds = repeatedStratifiedKFold(
     trainPart.y,
     opts.evalFolds ?? 5,
@@ -112,16 +147,18 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
     rng.fork(2),
   );
   const holdout = [{ train: split.train, test: split.test, repeat: 0, fold: 0 }];
+  const testY = Uint8Array.from(split.test, (row) => data.y[row]);
   const candidates: CandidateReport[] = [];
-  for (const kind of kinds) {
-    const options = { kind, params };
+  const evidence: Record<string, CandidateEvidence> = {};
+  for (const candidate of pool) {
+    const options = { kind: candidate.kind, params: candidate.params };
     const cv = await crossValidatePipeline({
       data: trainPart,
       options,
       foldList: evalFolds,
       seed: rng.fork(20).nextUint32(),
       threads: opts.threads,
-      onProgress: (done, total) => progress(`evaluate ${kind}`, done, total),
+      onProgress: (done, total) => progress(`evaluate ${candidate.name}`, done, total),
     });
     const test = await crossValidatePipeline({
       data,
@@ -131,23 +168,75 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
       threads: 1,
     });
     candidates.push({
-      kind,
+      ...candidate,
       cv: stats(cv),
       test: Object.fromEntries(Object.entries(test.folds[0].metrics)),
     });
+    evidence[candidate.name] = {
+      folds: cv.folds.map((f) => ({ repeat: f.repeat, fold: f.fold, metrics: f.metrics })),
+      testProba: test.folds[0].proba,
+      testY,
+      testThreshold: test.folds[0].threshold,
+    };
   }
   const chosen = chooseCandidate(candidates, evalFolds.length);
+  const chosenReport = candidates.find((c) => c.name === chosen) as CandidateReport;
   progress("fit final model", 0, 1);
-  const model = fitPipeline(data, { kind: chosen, params }, rng.fork(3));
+  const model = fitPipeline(
+    data,
+    { kind: chosenReport.kind, params: chosenReport.params },
+    rng.fork(3),
+  );
   progress("fit final model", 1, 1);
   return {
     model,
     chosen,
-    params,
+    params: chosenReport.params,
     candidates,
     tuning,
+    trials,
+    evidence,
+    testRows: split.test,
     split: { trainRows: split.train.length, testRows: split.test.length },
   };
+}
+
+type PoolEntry = Pick<CandidateReport, "name" | "kind" | "params">;
+
+/**
+ * The candidates to compare: each kind with the best tuned params, then each algorithm's next
+ * best distinct configurations (by tuning score), which share the kind's place in the
+ * simplicity order.
+ */
+function candidatePool(
+  kinds: readonly ModelKind[],
+  best: Partial<Record<AlgorithmName, Params>>,
+  trials: Partial<Record<AlgorithmName, readonly Trial[]>>,
+  runnersUp: number,
+): PoolEntry[] {
+  const pool: PoolEntry[] = kinds.map((kind) => ({
+    name: kind,
+    kind,
+    params: kind === "blend" ? best : { [kind]: best[kind as AlgorithmName] },
+  }));
+  for (const kind of kinds) {
+    if (kind === "blend") continue;
+    const name = kind as AlgorithmName;
+    const seen = new Set([JSON.stringify(best[name])]);
+    const ranked = [...(trials[name] ?? [])]
+      .filter((t) => Number.isFinite(t.value))
+      .sort((a, b) => b.value - a.value || a.index - b.index);
+    let added = 0;
+    for (const trial of ranked) {
+      if (added >= runnersUp) break;
+      const key = JSON.stringify(trial.params);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      added++;
+      pool.push({ name: `${kind} (runner-up ${added})`, kind, params: { [kind]: trial.params } });
+    }
+  }
+  return pool;
 }
 
 /** Candidates from the easiest to explain and cheapest to score to the most complex. */
@@ -156,16 +245,17 @@ export const SIMPLEST_FIRST: readonly ModelKind[] = ["logreg", "gbdt", "forest",
 /**
  * The simplest candidate whose mean CV cost is within one standard error of the lowest (the
  * one-standard-error rule): differences smaller than the folds' noise do not justify a model
- * that is harder to explain and slower to score.
+ * that is harder to explain and slower to score. Among equally simple ones, the cheapest.
+ * Returns the candidate's name.
  */
-export function chooseCandidate(candidates: readonly CandidateReport[], folds: number): ModelKind {
+export function chooseCandidate(candidates: readonly CandidateReport[], folds: number): string {
   const best = candidates.reduce((a, b) => (b.cv.cost.mean < a.cv.cost.mean ? b : a));
   const se =
     folds > 1 && Number.isFinite(best.cv.cost.std) ? best.cv.cost.std / Math.sqrt(folds) : 0;
   const order = (k: ModelKind) => SIMPLEST_FIRST.indexOf(k);
   return [...candidates]
     .filter((c) => c.cv.cost.mean <= best.cv.cost.mean + se)
-    .sort((a, b) => order(a.kind) - order(b.kind))[0].kind;
+    .sort((a, b) => order(a.kind) - order(b.kind) || a.cv.cost.mean - b.cv.cost.mean)[0].name;
 }
 
 function stats(cv: CrossValidationResult): Record<string, MetricStats> {

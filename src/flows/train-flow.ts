@@ -1,0 +1,351 @@
+import { createHash } from "node:crypto";
+import { basename } from "node:path";
+import {
+  barChart,
+  calibrationChart,
+  confusionMatrixChart,
+  foldScoresChart,
+  rocCurveChart,
+} from "../charts/index.js";
+import { CREDIT_SCHEMA, type CreditSchema, type TrainingData } from "../data/index.js";
+import type { AppContext } from "../main.js";
+import {
+  METRICS,
+  MODEL_KINDS,
+  buildModelBody,
+  encodeModelFile,
+  trainModel,
+  type ModelKind,
+  type TrainResult,
+} from "../ml/index.js";
+import type { AliasAuditRecord, ModelVersion } from "../registry/index.js";
+import { signatureOf } from "../registry/index.js";
+import type { ActiveRun } from "../tracking/index.js";
+
+export interface TrainFlowOptions {
+  readonly data: TrainingData;
+  readonly trials: number;
+  readonly seed: number;
+  readonly threads?: number;
+  readonly candidates?: readonly ModelKind[];
+  /** Candidates recorded as child runs, best CV cost first (default 5). */
+  readonly top?: number;
+  /** Who registers the version (the four-eyes rule keeps them from approving it). */
+  readonly actor: string;
+  readonly onProgress?: (stage: string, done: number, total: number) => void;
+  /** Called with the parent run's id as soon as it exists. */
+  readonly onRunStarted?: (runId: string) => void;
+}
+
+export interface CandidateRunSummary {
+  readonly name: string;
+  readonly runId: string;
+  readonly chosen: boolean;
+  readonly cv: Record<string, { mean: number; std: number }>;
+  readonly test: Record<string, number>;
+}
+
+export interface TrainFlowResult {
+  readonly experimentId: string;
+  readonly parentRunId: string;
+  readonly chosenRunId: string;
+  readonly chosen: string;
+  readonly version: ModelVersion;
+  /** Set when this version became the serving one by the first-install bootstrap. */
+  readonly bootstrap: AliasAuditRecord | null;
+  readonly candidates: readonly CandidateRunSummary[];
+  readonly threshold: number;
+  readonly model: TrainResult["model"];
+  /** The model file text, as stored in the artifact store. */
+  readonly modelFile: string;
+}
+
+const MODEL_ARTIFACT = "model/model.json";
+
+/**
+ * The training flow: validate the data, tune and compare candidates (see `trainModel`), record a
+ * parent run with one child run per top candidate (params, CV mean and std, per-fold history,
+ * test-set metrics), store the chosen model and its plots as artifacts, and register it as a new
+ * version. It never moves the serving alias, except by the first-install bootstrap when that
+ * setting is on and nothing serves yet (audited as such).
+ *
+ * Crash safety: the version is registered in one transaction after its model file is stored;
+ * runs of a process that dies are ended by the reaper at the next start.
+ */
+export async function runTrainFlow(
+  ctx: AppContext,
+  opts: TrainFlowOptions,
+): Promise<TrainFlowResult> {
+  const { tracking, registry, config } = ctx;
+  const top = opts.top ?? 5;
+  const kinds = opts.candidates ?? MODEL_KINDS;
+  const experiment = await tracking.experiment(config.experimentName);
+  const parent = await tracking.startRun({
+    experimentId: experiment.id,
+    name: `train ${new Date(tracking.now()).toISOString().slice(0, 16).replace("T", " ")}`,
+    tags: { flow: "train", model: config.modelName, actor: opts.actor },
+  });
+  opts.onRunStarted?.(parent.id);
+  const children: ActiveRun[] = [];
+  try {
+    const { data } = opts;
+    await parent.logParams({
+      trials: opts.trials,
+      seed: opts.seed,
+      candidates: kinds.join(","),
+      top,
+      test_fraction: 0.2,
+      data_file: basename(data.path),
+    });
+    await parent.logInputs([
+      { name: basename(data.path), digest: data.digest, role: "train", rows: data.rows },
+    ]);
+
+    const result = await trainModel({
+      data: data.table,
+      trials: opts.trials,
+      seed: opts.seed,
+      threads: opts.threads,
+      candidates: kinds,
+      onProgress: opts.onProgress,
+    });
+    await logTuning(parent, result);
+    const testDigest = digestRows(data.digest, result.testRows);
+    await parent.logInputs([
+      {
+        name: `${basename(data.path)} (held-out test rows)`,
+        digest: testDigest,
+        role: "test",
+        rows: result.split.testRows,
+      },
+    ]);
+
+    const ranked = [...result.candidates].sort(
+      (a, b) => a.cv.cost.mean - b.cv.cost.mean || a.name.localeCompare(b.name),
+    );
+    // The chosen candidate is always recorded, even when simpler than the top N by cost.
+    const recorded = ranked.slice(0, top);
+    const chosenReport = ranked.find((c) => c.name === result.chosen);
+    if (chosenReport && !recorded.includes(chosenReport)) recorded.push(chosenReport);
+
+    const summaries: CandidateRunSummary[] = [];
+    let chosenRun: ActiveRun | null = null;
+    for (const [rank, candidate] of recorded.entries()) {
+      opts.onProgress?.("record candidates", rank, recorded.length);
+      const child = await tracking.startRun({
+        experimentId: experiment.id,
+        name: candidate.name,
+        parentRunId: parent.id,
+        tags: {
+          kind: candidate.kind,
+          rank: String(rank + 1),
+          chosen: String(candidate.name === result.chosen),
+        },
+      });
+      children.push(child);
+      await child.logParams({ kind: candidate.kind, ...flattenParams(candidate.params) });
+      await child.logInputs([
+        {
+          name: basename(data.path),
+          digest: data.digest,
+          role: "train",
+          rows: result.split.trainRows,
+        },
+        {
+          name: `${basename(data.path)} (held-out test rows)`,
+          digest: testDigest,
+          role: "test",
+          rows: result.split.testRows,
+        },
+      ]);
+      const evidence = result.evidence[candidate.name];
+      await child.logMetrics({
+        ...Object.fromEntries(Object.entries(candidate.cv).map(([k, s]) => [`cv_${k}`, s.mean])),
+        ...Object.fromEntries(Object.entries(candidate.cv).map(([k, s]) => [`cv_${k}_std`, s.std])),
+        ...Object.fromEntries(Object.entries(candidate.test).map(([k, v]) => [`test_${k}`, v])),
+      });
+      const folds = Math.max(...evidence.folds.map((f) => f.fold)) + 1;
+      await child.logBatch({
+        metrics: evidence.folds.flatMap((f) =>
+          Object.entries(f.metrics)
+            .filter(([, v]) => Number.isFinite(v))
+            .map(([k, value]) => ({
+              key: `cv_fold_${k}`,
+              value,
+              step: f.repeat * folds + f.fold,
+              timestamp: tracking.now(),
+            })),
+        ),
+      });
+      await logPlots(child, candidate.name, evidence);
+      if (candidate.name === result.chosen) chosenRun = child;
+      else await child.end("FINISHED");
+      summaries.push({
+        name: candidate.name,
+        runId: child.id,
+        chosen: candidate.name === result.chosen,
+        cv: candidate.cv,
+        test: candidate.test,
+      });
+    }
+    opts.onProgress?.("record candidates", recorded.length, recorded.length);
+    if (!chosenRun) throw new Error(`chosen candidate ${result.chosen} was not recorded`);
+
+    const body = buildModelBody(result, CREDIT_SCHEMA, {
+      file: basename(data.path),
+      sha256: data.digest,
+      rows: data.rows,
+      bad: data.bad,
+      seed: opts.seed,
+      trials: opts.trials,
+    });
+    const modelFile = encodeModelFile(body);
+    await chosenRun.logArtifact(MODEL_ARTIFACT, modelFile);
+    await chosenRun.logArtifact(
+      "plots/feature-importance.svg",
+      barChart({
+        title: `Feature importance (${result.chosen}, refitted on all rows)`,
+        xLabel: "share of the model's decisions",
+        horizontal: true,
+        bars: Object.entries(body.featureImportance).map(([name, value]) => ({
+          label: labelOf(CREDIT_SCHEMA, name),
+          value,
+        })),
+      }),
+    );
+    await parent.setTags({ chosen: result.chosen, chosen_run_id: chosenRun.id });
+    await parent.logMetrics({
+      ...Object.fromEntries(Object.entries(body.metrics.cv).map(([k, s]) => [`cv_${k}`, s.mean])),
+      ...Object.fromEntries(Object.entries(body.metrics.test).map(([k, v]) => [`test_${k}`, v])),
+    });
+    await chosenRun.end("FINISHED");
+
+    // The model file is stored; registration is one transaction from here.
+    const version = await registry.registerVersion({
+      name: config.modelName,
+      runId: chosenRun.id,
+      artifactPath: `runs/${chosenRun.id}/${MODEL_ARTIFACT}`,
+      description: `${result.chosen}, trained on ${data.rows} rows of ${basename(data.path)} (seed ${opts.seed}, ${opts.trials} trials)`,
+      tags: { kind: result.model.kind, candidate: result.chosen },
+      signature: signatureOf(CREDIT_SCHEMA),
+      inputExample: inputExample(data),
+      createdBy: opts.actor,
+    });
+    const bootstrap = config.bootstrapChampion
+      ? await registry.bootstrapServing(version.name, version.version)
+      : null;
+    await parent.setTags({ registered_version: `${version.name}/${version.version}` });
+    await parent.end("FINISHED");
+    return {
+      experimentId: experiment.id,
+      parentRunId: parent.id,
+      chosenRunId: chosenRun.id,
+      chosen: result.chosen,
+      version: bootstrap
+        ? await registry.store.getModelVersion(version.name, version.version)
+        : version,
+      bootstrap,
+      candidates: summaries,
+      threshold: result.model.threshold,
+      model: result.model,
+      modelFile,
+    };
+  } catch (e) {
+    const reason = e instanceof Error ? e.message : String(e);
+    for (const child of children) await child.end("FAILED", reason).catch(() => {});
+    await parent.end("FAILED", reason).catch(() => {});
+    throw e;
+  }
+}
+
+/** Each algorithm's tuning trials as metric history on the parent run (step = trial number). */
+async function logTuning(parent: ActiveRun, result: TrainResult): Promise<void> {
+  const at = Date.now();
+  const metrics = Object.entries(result.trials).flatMap(([algorithm, trials]) =>
+    (trials ?? [])
+      .filter((t) => Number.isFinite(t.value))
+      .map((t) => ({ key: `tune_${algorithm}_auc`, value: t.value, step: t.index, timestamp: at })),
+  );
+  await parent.logBatch({ metrics });
+}
+
+async function logPlots(
+  run: ActiveRun,
+  name: string,
+  evidence: TrainResult["evidence"][string],
+): Promise<void> {
+  const { testProba, testY, testThreshold } = evidence;
+  let tp = 0;
+  let fp = 0;
+  let tn = 0;
+  let fn = 0;
+  for (let i = 0; i < testY.length; i++) {
+    const predictedBad = testProba[i] >= testThreshold;
+    if (testY[i] === 1) {
+      if (predictedBad) tp++;
+      else fn++;
+    } else if (predictedBad) fp++;
+    else tn++;
+  }
+  const plots: Record<string, string> = {
+    "plots/roc.svg": rocCurveChart({
+      scoresBad: testProba,
+      labelsBad: testY,
+      name,
+      title: `ROC curve on the held-out test set (${name})`,
+    }),
+    "plots/confusion-matrix.svg": confusionMatrixChart({
+      matrix: { tp, fp, tn, fn },
+      title: `Confusion matrix on the test set at P(bad) ≥ ${testThreshold.toFixed(3)} (${name})`,
+    }),
+    "plots/calibration.svg": calibrationChart({
+      probabilities: testProba,
+      labelsBad: testY,
+      name,
+      title: `Calibration on the test set (${name})`,
+    }),
+    "plots/cv-folds.svg": foldScoresChart({
+      title: `Cross-validated expected cost per fold (${name}; lower is better)`,
+      metric: METRICS.cost.name,
+      folds: evidence.folds.map((f) => ({ repeat: f.repeat, fold: f.fold, value: f.metrics.cost })),
+    }),
+    "plots/cv-folds-auc.svg": foldScoresChart({
+      title: `Cross-validated ROC AUC per fold (${name})`,
+      metric: "ROC AUC",
+      folds: evidence.folds.map((f) => ({ repeat: f.repeat, fold: f.fold, value: f.metrics.auc })),
+    }),
+  };
+  for (const [path, svg] of Object.entries(plots)) await run.logArtifact(path, svg);
+}
+
+function flattenParams(params: TrainResult["params"]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [algorithm, values] of Object.entries(params)) {
+    for (const [key, value] of Object.entries(values ?? {}))
+      out[`${algorithm}.${key}`] = String(value);
+  }
+  return out;
+}
+
+function labelOf(schema: CreditSchema, name: string): string {
+  return schema.columns.find((c) => c.name === name)?.label ?? name;
+}
+
+/** The first training row as an applicant record (what the API accepts). */
+function inputExample(data: TrainingData): Record<string, string | number> {
+  const example: Record<string, string | number> = {};
+  data.table.features.forEach((feature, j) => {
+    const column = CREDIT_SCHEMA.columns.find((c) => c.name === feature.name);
+    const v = data.table.columns[j][0];
+    if (column) example[column.name] = column.kind === "categorical" ? column.values[v].value : v;
+  });
+  return example;
+}
+
+/** Names exactly which rows of which file were held out, so two runs' test sets compare. */
+function digestRows(fileDigest: string, rows: Int32Array): string {
+  return createHash("sha256")
+    .update(`${fileDigest}:`)
+    .update(Buffer.from(rows.buffer, rows.byteOffset, rows.byteLength))
+    .digest("hex");
+}
