@@ -8,6 +8,7 @@ const benches = [
   ["predict.bench.mjs", "1000000"],
   ["../dist/bench/csv-read.bench.js", "1000000"],
   ["../dist/bench/trees.bench.js"],
+  ["run-search.bench.mjs", "10000"],
 ];
 for (const [file, ...args] of benches) {
   console.log(`\n# ${file}`);
