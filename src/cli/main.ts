@@ -3,20 +3,42 @@ import { Command, CommanderError } from "commander";
 import { cvCommand } from "./cv.js";
 import { trainCommand } from "./train.js";
 import { predictCommand } from "./predict.js";
+import { experimentsCommand } from "./experiments.js";
+import { runsCommand } from "./runs.js";
+import { modelsCommand } from "./models.js";
+import { usersCommand } from "./users.js";
+import { dbCommand } from "./db.js";
 
-/** Exit codes: 0 ok, 1 internal error, 2 bad arguments; data and model errors per docs/errors.md. */
+/**
+ * Exit codes: 0 ok, 1 internal error, 2 bad arguments; data, model, store and access errors per
+ * docs/errors.md.
+ */
 export function buildProgram(): Command {
   const program = new Command()
     .name("riskometer")
-    .description("Credit-risk models: cross-validate, train, and score applicants.")
+    .description(
+      "Credit-risk models: cross-validate, train and score applicants; track runs, manage the model registry (versions, aliases, approvals), users and the metadata database.",
+    )
     .version(PACKAGE_VERSION)
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
   program.addCommand(cvCommand());
   program.addCommand(trainCommand());
   program.addCommand(predictCommand());
-  for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError();
+  program.addCommand(experimentsCommand());
+  program.addCommand(runsCommand());
+  program.addCommand(modelsCommand());
+  program.addCommand(usersCommand());
+  program.addCommand(dbCommand());
+  for (const cmd of program.commands) overrideExit(cmd);
   return program;
+}
+
+// Added commands do not inherit these settings, and without exitOverride a nested command's
+// usage error would call process.exit itself instead of becoming exit code 2.
+function overrideExit(cmd: Command): void {
+  cmd.exitOverride().showHelpAfterError();
+  for (const sub of cmd.commands) overrideExit(sub);
 }
 
 export async function main(argv: string[]): Promise<number> {

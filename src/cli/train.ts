@@ -18,6 +18,7 @@ interface TrainCliOptions {
   trials: number;
   seed: number;
   top: number;
+  nestedCv?: boolean;
   out?: string;
   threads?: number;
   skipInvalid?: boolean;
@@ -59,6 +60,10 @@ export function trainCommand(): Command {
       intOption("--top", 1, 100),
       5,
     )
+    .option(
+      "--nested-cv",
+      "also estimate each algorithm's tune-then-fit procedure by nested 5-fold CV (the search reruns in every outer fold; several times slower), logged on the parent run",
+    )
     .option("-o, --out <file>", "also write the model file here")
     .option("--threads <n>", "worker threads (default: all cores)", intOption("--threads", 1, 256))
     .option("--skip-invalid", "leave invalid rows out (listed on stderr) instead of failing")
@@ -81,6 +86,7 @@ export function trainCommand(): Command {
           seed: opts.seed,
           threads: opts.threads,
           top: opts.top,
+          nestedCv: opts.nestedCv,
           candidates: opts.algorithm === "auto" ? MODEL_KINDS : [opts.algorithm as ModelKind],
           actor,
           onRunStarted: (id) => {

@@ -10,10 +10,12 @@ import {
 import { CREDIT_SCHEMA, type CreditSchema, type TrainingData } from "../data/index.js";
 import type { AppContext } from "../main.js";
 import {
+  ALGORITHM_NAMES,
   METRICS,
   MODEL_KINDS,
   buildModelBody,
   encodeModelFile,
+  nestedEstimate,
   trainModel,
   type ModelKind,
   type TrainResult,
@@ -30,6 +32,11 @@ export interface TrainFlowOptions {
   readonly candidates?: readonly ModelKind[];
   /** Candidates recorded as child runs, best CV cost first (default 5). */
   readonly top?: number;
+  /**
+   * Also estimate each algorithm's tune-then-fit procedure by nested CV (slow: the search runs
+   * once per outer fold) and log it on the parent run as `nested_cv_<algorithm>_<metric>`.
+   */
+  readonly nestedCv?: boolean;
   /** Who registers the version (the four-eyes rule keeps them from approving it). */
   readonly actor: string;
   readonly onProgress?: (stage: string, done: number, total: number) => void;
@@ -94,6 +101,7 @@ export async function runTrainFlow(
       seed: opts.seed,
       candidates: kinds.join(","),
       top,
+      nested_cv: Boolean(opts.nestedCv),
       test_fraction: 0.2,
       data_file: basename(data.path),
     });
@@ -110,6 +118,29 @@ export async function runTrainFlow(
       onProgress: opts.onProgress,
     });
     await logTuning(parent, result);
+    if (opts.nestedCv) {
+      const algorithms = ALGORITHM_NAMES.filter(
+        (a) => kinds.includes(a) || kinds.includes("blend"),
+      );
+      const nested = await nestedEstimate({
+        data: data.table,
+        algorithms,
+        trials: opts.trials,
+        seed: opts.seed,
+        threads: opts.threads,
+        onProgress: opts.onProgress,
+      });
+      await parent.logMetrics(
+        Object.fromEntries(
+          Object.entries(nested).flatMap(([algorithm, metrics]) =>
+            Object.entries(metrics ?? {}).flatMap(([k, s]) => [
+              [`nested_cv_${algorithm}_${k}`, s.mean],
+              [`nested_cv_${algorithm}_${k}_std`, s.std],
+            ]),
+          ),
+        ),
+      );
+    }
     const testDigest = digestRows(data.digest, result.testRows);
     await parent.logInputs([
       {

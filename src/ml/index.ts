@@ -8,6 +8,7 @@ export { METRICS, METRIC_NAMES, type Metric, type MetricName } from "./metrics/i
 export { crossValidatePipeline, type PipelineCvOptions } from "./pipeline/evaluate.js";
 export { JOBS_MODULE } from "./pipeline/jobs.js";
 export { encodeModelFile } from "./pipeline/model-file.js";
+export { nestedEstimate, type NestedEstimateOptions } from "./pipeline/nested.js";
 export {
   BLEND_MEMBERS,
   FittedPipeline,

@@ -6,5 +6,11 @@ export {
   type Database,
   type OpenDatabaseOptions,
 } from "./database.js";
-export { DIALECTS, migrateToLatest, type DialectName, type DialectProfile } from "./migrations.js";
+export {
+  DIALECTS,
+  migrateToLatest,
+  migrations,
+  type DialectName,
+  type DialectProfile,
+} from "./migrations.js";
 export type { DatabaseSchema } from "./schema.js";

@@ -1,0 +1,197 @@
+import { Command } from "commander";
+import { ROLES, type IssuedToken, type Role, type User, parseRole } from "../auth/index.js";
+import { AppError } from "../core/index.js";
+import type { AppContext } from "../main.js";
+import { writeJson } from "./common.js";
+import { TOKEN_OPTION_HELP, actingUser, withContext } from "./context.js";
+import { choiceOption } from "./options.js";
+import { formatTable, isoJson, isoTime, print } from "./table.js";
+
+interface TokenOption {
+  token?: string;
+}
+
+/**
+ * User management needs an admin, except on a new install: while no active admin exists there is
+ * nobody who could hand out a token, so the command runs without one (anyone able to run it
+ * against this database could change the tables directly anyway).
+ */
+async function requireAdmin(ctx: AppContext, token: string | undefined): Promise<User | null> {
+  if ((await ctx.users.countActiveAdmins()) === 0) {
+    process.stderr.write(
+      "note: no active admin exists yet, so no token is needed; create one first with `riskometer users add <name> --role admin`\n",
+    );
+    return null;
+  }
+  return actingUser(
+    ctx,
+    token,
+    "manage users",
+    "admin",
+    "An admin issues tokens with `riskometer users token <name>`.",
+  );
+}
+
+/** Refuses a change that would leave no active admin (that would reopen the tokenless setup). */
+async function keepAnAdmin(ctx: AppContext, name: string, what: string): Promise<void> {
+  const user = await ctx.users.getUser(name);
+  if (user.role === "admin" && !user.disabled && (await ctx.users.countActiveAdmins()) <= 1) {
+    throw new AppError(
+      "CONFLICT",
+      `${name} is the only active admin; ${what} would leave nobody to manage users (make another user admin first)`,
+    );
+  }
+}
+
+function printIssued(issued: IssuedToken): void {
+  print(`token id: ${issued.id}`);
+  print(`token: ${issued.token}`);
+  print(
+    "This token is not stored (only its hash is) and cannot be shown again: copy it now. Use it as RISKOMETER_TOKEN or with --token.",
+  );
+}
+
+const roleOption = choiceOption("--role", ROLES);
+
+function addCommand(): Command {
+  return new Command("add")
+    .description(
+      "Create a user and print their first API token (once). On a new install, while no active admin exists, the first admin is created without a token: `riskometer users add <name> --role admin`.",
+    )
+    .argument("<name>", "user name (letters, digits, . _ @ -)")
+    .requiredOption("--role <role>", `one of ${ROLES.join(", ")}`, roleOption)
+    .option("--token <token>", TOKEN_OPTION_HELP)
+    .action(async (name: string, opts: TokenOption & { role: Role }) => {
+      await withContext(async (ctx) => {
+        await requireAdmin(ctx, opts.token);
+        const now = ctx.tracking.now();
+        const user = await ctx.users.createUser(name, opts.role, now);
+        const issued = await ctx.users.issueToken(user.name, "created with the user", now);
+        print(`created user ${user.name} (${user.role})`);
+        printIssued(issued);
+      });
+    });
+}
+
+function listCommand(): Command {
+  return new Command("list")
+    .description("List users with their role, status and tokens (never the tokens themselves).")
+    .option("--json", "print a JSON array")
+    .option("--token <token>", TOKEN_OPTION_HELP)
+    .action(async (opts: TokenOption & { json?: boolean }) => {
+      await withContext(async (ctx) => {
+        await requireAdmin(ctx, opts.token);
+        const users = await ctx.users.listUsers();
+        const withTokens = await Promise.all(
+          users.map(async (u) => ({ user: u, tokens: await ctx.users.listTokens(u.name) })),
+        );
+        if (opts.json) {
+          return writeJson(
+            withTokens.map(({ user, tokens }) => ({
+              name: user.name,
+              role: user.role,
+              disabled: user.disabled,
+              createdAt: isoJson(user.createdAt),
+              tokens: tokens.map((t) => ({ ...t, createdAt: isoJson(t.createdAt) })),
+            })),
+          );
+        }
+        if (users.length === 0) return print("no users");
+        print(
+          formatTable(
+            ["name", "role", "status", "created", "active tokens"],
+            withTokens.map(({ user, tokens }) => [
+              user.name,
+              user.role,
+              user.disabled ? "disabled" : "active",
+              isoTime(user.createdAt),
+              tokens
+                .filter((t) => !t.revoked)
+                .map((t) => (t.label ? `${t.id} (${t.label})` : t.id))
+                .join(", ") || "—",
+            ]),
+          ),
+        );
+      });
+    });
+}
+
+function roleCommand(): Command {
+  return new Command("role")
+    .description("Change a user's role.")
+    .argument("<name>", "user name")
+    .argument("<role>", `one of ${ROLES.join(", ")}`)
+    .option("--token <token>", TOKEN_OPTION_HELP)
+    .action(async (name: string, roleText: string, opts: TokenOption) => {
+      const role = parseRole(roleText);
+      await withContext(async (ctx) => {
+        await requireAdmin(ctx, opts.token);
+        if (role !== "admin") await keepAnAdmin(ctx, name, `making them ${role}`);
+        const before = await ctx.users.getUser(name);
+        const user = await ctx.users.setRole(name, role);
+        print(`${user.name}: ${before.role} → ${user.role}`);
+      });
+    });
+}
+
+function disableCommand(): Command {
+  return new Command("disable")
+    .description("Disable a user and revoke all their tokens (the user stays in the audit log).")
+    .argument("<name>", "user name")
+    .option("--token <token>", TOKEN_OPTION_HELP)
+    .action(async (name: string, opts: TokenOption) => {
+      await withContext(async (ctx) => {
+        await requireAdmin(ctx, opts.token);
+        await keepAnAdmin(ctx, name, "disabling them");
+        await ctx.users.disableUser(name, ctx.tracking.now());
+        print(`disabled ${name}; their tokens are revoked`);
+      });
+    });
+}
+
+function tokenCommand(): Command {
+  return new Command("token")
+    .description("Issue another API token for a user (printed once).")
+    .argument("<name>", "user name")
+    .option("--label <label>", "what the token is for (e.g. the machine it lives on)", "")
+    .option("--token <token>", TOKEN_OPTION_HELP)
+    .action(async (name: string, opts: TokenOption & { label: string }) => {
+      await withContext(async (ctx) => {
+        await requireAdmin(ctx, opts.token);
+        const issued = await ctx.users.issueToken(name, opts.label, ctx.tracking.now());
+        print(`issued a token for ${issued.user}`);
+        printIssued(issued);
+      });
+    });
+}
+
+function revokeCommand(): Command {
+  return new Command("revoke")
+    .description("Revoke one API token by its id (`users list` shows the ids).")
+    .argument("<tokenId>", "token id")
+    .option("--token <token>", TOKEN_OPTION_HELP)
+    .action(async (tokenId: string, opts: TokenOption) => {
+      await withContext(async (ctx) => {
+        await requireAdmin(ctx, opts.token);
+        await ctx.users.revokeToken(tokenId, ctx.tracking.now());
+        print(`revoked token ${tokenId}`);
+      });
+    });
+}
+
+export function usersCommand(): Command {
+  return new Command("users")
+    .summary("manage users, roles and API tokens")
+    .description(
+      `Users and their API tokens. Roles, each including the ones before: viewer (reads runs and models), clerk (also scores applicants), approver (also promotes versions to serving), admin (also manages users).
+
+Managing users needs an admin's token (--token or RISKOMETER_TOKEN). On a new install no admin exists yet, so the first admin is created without a token:
+  riskometer users add <name> --role admin`,
+    )
+    .addCommand(addCommand())
+    .addCommand(listCommand())
+    .addCommand(roleCommand())
+    .addCommand(disableCommand())
+    .addCommand(tokenCommand())
+    .addCommand(revokeCommand());
+}
