@@ -35,11 +35,14 @@ for (const algorithm of algorithms) {
 
 const dir = await mkdtemp(join(tmpdir(), "riskometer-bench-"));
 try {
-  const r = await cli(["train", "--seed", seed, "--out", join(dir, "model.json"), "--json"]);
+  // From an empty store, as on a fresh clone: creates the database, records the runs and
+  // artifacts, registers a version.
+  const r = await cli(["train", "--seed", seed, "--json"], { RISKOMETER_HOME: join(dir, "home") });
   if (r.code !== 0) throw new Error(`train failed: ${r.stderr}`);
   const out = JSON.parse(r.stdout);
   console.log(
-    `train (default trials): ${fmt(r.seconds, 2)} s wall, chose ${out.chosen}: test auc ${fmt(out.metrics.test.auc, 4)}, ` +
+    `train (default trials, empty store): ${fmt(r.seconds, 2)} s wall (bar ≤ 90 s), ${out.candidates.length} candidate runs, ` +
+      `registered ${out.model.name}/${out.model.version}; chose ${out.chosen}: test auc ${fmt(out.metrics.test.auc, 4)}, ` +
       `test cost ${fmt(out.metrics.test.cost, 4)}`,
   );
 } finally {

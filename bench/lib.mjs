@@ -7,11 +7,15 @@ import { fileURLToPath } from "node:url";
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 export const BIN = fileURLToPath(new URL("../dist/cli/bin.js", import.meta.url));
 
-/** Runs the CLI; resolves with stdout, stderr, exit code and wall-clock seconds. */
-export function cli(args) {
+/**
+ * Runs the CLI; resolves with stdout, stderr, exit code and wall-clock seconds. `env` adds
+ * variables (e.g. a temporary RISKOMETER_HOME so a benchmark starts from an empty store).
+ */
+export function cli(args, env = {}) {
   const start = performance.now();
+  const options = { maxBuffer: 256 << 20, env: { ...process.env, ...env } };
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { maxBuffer: 256 << 20 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [BIN, ...args], options, (err, stdout, stderr) => {
       resolve({
         code: err ? (typeof err.code === "number" ? err.code : 1) : 0,
         stdout,

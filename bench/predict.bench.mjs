@@ -16,7 +16,12 @@ try {
   console.log(`predict: ${rows} rows, ${fmt(mb, 1)} MB CSV`);
   for (const algorithm of algorithms) {
     const model = join(dir, `${algorithm}.json`);
-    const trained = await cli(["train", "--algorithm", algorithm, "--trials", "1", "--out", model]);
+    const trained = await cli(
+      ["train", "--algorithm", algorithm, "--trials", "1", "--out", model],
+      {
+        RISKOMETER_HOME: join(dir, "home"),
+      },
+    );
     if (trained.code !== 0) throw new Error(`train failed: ${trained.stderr}`);
     const output = join(dir, "scored.csv");
     const r = await cli(["predict", "--model", model, "--input", input, "--output", output]);
