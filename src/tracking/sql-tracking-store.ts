@@ -465,6 +465,11 @@ export class SqlTrackingStore {
       if (search.experimentIds !== undefined) {
         if (search.experimentIds.length === 0) return out.where(sql<boolean>`1 = 0`);
         out = out.where("runs.experiment_id", "in", [...search.experimentIds]);
+      } else {
+        // All experiments means the active ones: a deleted experiment's runs stay out of view.
+        out = out.where("runs.experiment_id", "in", (eb) =>
+          eb.selectFrom("experiments").select("id").where("lifecycle", "=", "active"),
+        );
       }
       if (filter) out = out.where((eb) => compileFilter(eb, filter));
       return out;

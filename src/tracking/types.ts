@@ -81,7 +81,10 @@ export interface LogBatch {
 }
 
 export interface RunSearch {
-  /** Experiments to search; all when absent (runs of several experiments compare alike). */
+  /**
+   * Experiments to search (deleted ones too, when named); every active experiment when absent,
+   * so runs of several experiments compare alike.
+   */
   readonly experimentIds?: readonly string[];
   /** e.g. `metrics.test_auc > 0.78 AND (params.kind IN ('gbdt', 'forest') OR tags.stage = 'x')`. */
   readonly filter?: string;

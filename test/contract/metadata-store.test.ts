@@ -119,6 +119,18 @@ describe.each(TEST_DATABASES)("metadata store contract: $name", ({ create }) => 
       expect((await store.createExperiment("exp-a")).id).not.toBe(exp.id);
     });
 
+    it("hide a deleted experiment's runs from searches that do not name it", async () => {
+      const exp = await store.createExperiment("exp-hidden");
+      const run = await newRun(exp.id, "hidden-run");
+      const everywhere = async () =>
+        (await store.searchRuns({ maxResults: 1000 })).runs.map((r) => r.info.id);
+      expect(await everywhere()).toContain(run.id);
+      await store.setExperimentLifecycle(exp.id, "deleted");
+      expect(await everywhere()).not.toContain(run.id);
+      const named = await store.searchRuns({ experimentIds: [exp.id] });
+      expect(named.runs.map((r) => r.info.id)).toEqual([run.id]);
+    });
+
     it("are found by id or by name", async () => {
       const exp = await store.createExperiment("exp-lookup");
       expect((await store.getExperiment("exp-lookup")).id).toBe(exp.id);
