@@ -102,6 +102,24 @@ describe.each(TEST_DATABASES)("metadata store contract: $name", ({ create }) => 
     });
   });
 
+  describe("schema", () => {
+    it("matches the committed snapshot (a change needs a new migration and a reviewed snapshot)", async () => {
+      const tables = await database.db.introspection.getTables();
+      const shape = tables
+        .filter((t) => !t.name.startsWith("kysely_"))
+        .map((t) => ({
+          table: t.name,
+          columns: t.columns.map(
+            (c) => `${c.name} ${c.dataType}${c.isNullable ? "" : " not null"}`,
+          ),
+        }))
+        .sort((a, b) => a.table.localeCompare(b.table));
+      await expect(`${JSON.stringify(shape, null, 2)}\n`).toMatchFileSnapshot(
+        `./__snapshots__/schema-${target.name}.json`,
+      );
+    });
+  });
+
   describe("experiments", () => {
     it("have unique names; a soft delete keeps the name, a purge frees it", async () => {
       const exp = await store.createExperiment("exp-a", { team: "risk" });
