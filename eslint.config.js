@@ -12,4 +12,9 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
     },
   },
+  {
+    // The web UI runs in the browser (plain ES modules, no build step), not in Node.
+    files: ["web/**/*.js"],
+    languageOptions: { globals: { ...globals.browser } },
+  },
 );

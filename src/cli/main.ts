@@ -8,6 +8,7 @@ import { runsCommand } from "./runs.js";
 import { modelsCommand } from "./models.js";
 import { usersCommand } from "./users.js";
 import { dbCommand } from "./db.js";
+import { serveCommand } from "./serve.js";
 
 /**
  * Exit codes: 0 ok, 1 internal error, 2 bad arguments; data, model, store and access errors per
@@ -17,7 +18,7 @@ export function buildProgram(): Command {
   const program = new Command()
     .name("riskometer")
     .description(
-      "Credit-risk models: cross-validate, train and score applicants; track runs, manage the model registry (versions, aliases, approvals), users and the metadata database.",
+      "Credit-risk models: cross-validate, train and score applicants; track runs, manage the model registry (versions, aliases, approvals), users and the metadata database; serve the API and web pages.",
     )
     .version(PACKAGE_VERSION)
     .showHelpAfterError("(run with --help for usage)")
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   program.addCommand(runsCommand());
   program.addCommand(modelsCommand());
   program.addCommand(usersCommand());
+  program.addCommand(serveCommand());
   program.addCommand(dbCommand());
   for (const cmd of program.commands) overrideExit(cmd);
   return program;

@@ -6,10 +6,9 @@ import { AppError } from "./errors.js";
 
 const doc = readFileSync(new URL("../../docs/configuration.md", import.meta.url), "utf8");
 const rows = new Map(
-  [...doc.matchAll(/^\|\s*`(RISKOMETER_[A-Z0-9_]+)`\s*\|\s*(.+?)\s*\|\s*(.+?)\s*\|$/gm)].map((m) => [
-    m[1],
-    { defaultText: m[2], description: m[3] },
-  ]),
+  [...doc.matchAll(/^\|\s*`(RISKOMETER_[A-Z0-9_]+)`\s*\|\s*(.+?)\s*\|\s*(.+?)\s*\|$/gm)].map(
+    (m) => [m[1], { defaultText: m[2], description: m[3] }],
+  ),
 );
 
 describe("configuration", () => {

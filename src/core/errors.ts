@@ -7,7 +7,7 @@ export const ERROR_CODES = {
   INVALID_ARGUMENT: {
     status: 400,
     exitCode: 2,
-    summary: "A command-line argument or option is invalid.",
+    summary: "An argument, option or request field is invalid.",
   },
   FILE_NOT_FOUND: {
     status: 404,

@@ -148,10 +148,7 @@ export class RegistryService {
       );
     }
     if (serving && note === "") {
-      throw new AppError(
-        "INVALID_ARGUMENT",
-        `moving "${SERVING_ALIAS}" needs a note saying why (--note "…")`,
-      );
+      throw new AppError("INVALID_ARGUMENT", `moving "${SERVING_ALIAS}" needs a note saying why`);
     }
     const target = await this.store.getModelVersion(opts.name, opts.version);
     const selfApproved = serving && target.createdBy === opts.actor.name;

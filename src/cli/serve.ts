@@ -1,0 +1,68 @@
+import { Command } from "commander";
+import { loadConfig } from "../core/config.js";
+import { openContext } from "../main.js";
+import { API_DOCS_PATH, buildApp } from "../serving/index.js";
+import { intOption } from "./options.js";
+
+interface ServeCliOptions {
+  port: number;
+  host: string;
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
+
+/** Resolves on the first SIGINT or SIGTERM. */
+function untilStopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      resolve(signal);
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+}
+
+export function serveCommand(): Command {
+  return new Command("serve")
+    .summary("serve the API and the web UI")
+    .description(
+      "Serve the tracking and registry API (OpenAPI explorer at /api/docs) and the web UI until stopped (Ctrl-C or SIGTERM). Reads need no token, so the server binds to 127.0.0.1 unless --host says otherwise; changes (moving aliases) need an API token.",
+    )
+    .option("--port <n>", "TCP port (0 picks a free one)", intOption("--port", 0, 65_535), 9696)
+    .option(
+      "--host <address>",
+      "address to bind; 0.0.0.0 exposes the unauthenticated read API to the network",
+      "127.0.0.1",
+    )
+    .action(async (opts: ServeCliOptions) => {
+      const ctx = await openContext(loadConfig());
+      try {
+        for (const run of ctx.reaped) {
+          process.stderr.write(`riskometer: run ${run.id} marked ${run.status}: ${run.reason}\n`);
+        }
+        const app = await buildApp(ctx, { logger: true });
+        // Registered before listening, so a signal during start-up still closes cleanly.
+        const stopped = untilStopSignal();
+        try {
+          const address = await app.listen({ port: opts.port, host: opts.host });
+          if (!LOOPBACK.has(opts.host)) {
+            process.stderr.write(
+              `riskometer: warning: listening on ${opts.host}; anyone who can reach it can read runs and models (writes still need a token)\n`,
+            );
+          }
+          process.stdout.write(
+            `Riskometer is serving at ${address}/ (API documentation: ${address}${API_DOCS_PATH})\nPress Ctrl-C to stop.\n`,
+          );
+          const signal = await stopped;
+          process.stdout.write(`${signal} received, stopping…\n`);
+        } finally {
+          // Finishes requests in flight (new ones get 503), then frees the port.
+          await app.close();
+        }
+      } finally {
+        await ctx.close();
+      }
+    });
+}

@@ -1,0 +1,110 @@
+import fastifySwagger from "@fastify/swagger";
+import fastifySwaggerUi from "@fastify/swagger-ui";
+import Fastify, { type FastifyInstance } from "fastify";
+import { PACKAGE_VERSION } from "../core/index.js";
+import type { AppContext } from "../main.js";
+import { sendNotFound, sendProblem } from "./problem.js";
+import { modelRoutes } from "./routes/models.js";
+import { runRoutes } from "./routes/runs.js";
+import { webRoutes } from "./routes/web.js";
+import { SHARED_SCHEMAS } from "./schemas.js";
+
+/**
+ * Fastify calls a trailing wildcard `*`; OpenAPI needs a named path parameter, so the document
+ * shows `{path}` (the artifact path) where the router has `*`.
+ */
+function documentWildcard({ schema, url }: { schema: unknown; url: string }) {
+  if (!url.endsWith("/*")) return { schema: schema as Record<string, unknown>, url };
+  const s = { ...(schema as Record<string, unknown>) };
+  const params = s.params as
+    { properties?: Record<string, unknown>; required?: string[] } | undefined;
+  if (params?.properties?.["*"]) {
+    const { "*": wildcard, ...rest } = params.properties;
+    s.params = {
+      ...params,
+      properties: { ...rest, path: wildcard },
+      required: (params.required ?? []).map((name) => (name === "*" ? "path" : name)),
+    };
+  }
+  return { schema: s, url: `${url.slice(0, -1)}:path` };
+}
+
+export interface BuildAppOptions {
+  /** Log requests as JSON lines (pino); off by default so tests stay quiet. */
+  readonly logger?: boolean;
+  /** Largest accepted request body in bytes (default 1 MiB). */
+  readonly bodyLimit?: number;
+}
+
+/** Where the interactive API documentation lives; its OpenAPI document is at `<here>/json`. */
+export const API_DOCS_PATH = "/api/docs";
+
+/**
+ * Builds the HTTP application on an open context: the API (tracking, registry), its OpenAPI
+ * document and explorer, and the web UI. It never listens: the `serve` command does that, and
+ * tests call `app.inject` without a socket. Closing the app does not close the context.
+ *
+ * @example
+ * const app = await buildApp(await openContext());
+ * await app.listen({ host: "127.0.0.1", port: 9696 });
+ */
+export async function buildApp(
+  ctx: AppContext,
+  options: BuildAppOptions = {},
+): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    // Slow clients cannot hold a connection open forever; a stuck handler answers 503.
+    requestTimeout: 30_000,
+    handlerTimeout: 60_000,
+    return503OnClosing: true,
+    // Artifact paths and model references are longer than the router's default 100 characters.
+    routerOptions: { maxParamLength: 1000 },
+    ajv: {
+      // Reject unknown fields instead of silently dropping them: a typo such as "notes" must
+      // not turn into an empty note.
+      customOptions: { removeAdditional: false, coerceTypes: "array", useDefaults: true },
+    },
+  });
+
+  app.setErrorHandler(sendProblem);
+  app.setNotFoundHandler(sendNotFound);
+  app.addHook("onSend", async (_request, reply) => {
+    reply.header("x-content-type-options", "nosniff");
+  });
+
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: "3.1.0",
+      info: {
+        title: "Riskometer API",
+        version: PACKAGE_VERSION,
+        description:
+          "Experiment tracking and model registry of Riskometer. Reads need no token (the server binds to 127.0.0.1 by default); changes need `Authorization: Bearer <API token>` (`riskometer users add` prints one). Errors are `application/problem+json` with a stable `code` (docs/errors.md).",
+      },
+      tags: [
+        { name: "tracking", description: "Experiments, runs, metrics and artifacts" },
+        { name: "registry", description: "Registered models, versions, aliases and their audit" },
+      ],
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: "http", scheme: "bearer", description: "A Riskometer API token" },
+        },
+      },
+    },
+    transform: documentWildcard,
+    // Name shared components by their $id instead of def-0, def-1…
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`),
+    },
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: API_DOCS_PATH });
+
+  await app.register(runRoutes, { ctx });
+  await app.register(modelRoutes, { ctx });
+  await app.register(webRoutes);
+  return app;
+}

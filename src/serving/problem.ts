@@ -1,0 +1,78 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
+import { ERROR_CODES, isAppError, type ErrorCode } from "../core/index.js";
+
+/** What every error response looks like (RFC 9457 problem details with our stable code). */
+export interface Problem {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly detail: string;
+  readonly code: ErrorCode;
+}
+
+export const PROBLEM_MEDIA_TYPE = "application/problem+json; charset=utf-8";
+
+/** A URN rather than a web address: the codes are documented in docs/errors.md, not online. */
+function problem(code: ErrorCode, status: number, detail: string): Problem {
+  return {
+    type: `urn:riskometer:error:${code}`,
+    title: ERROR_CODES[code].summary,
+    status,
+    detail,
+    code,
+  };
+}
+
+/**
+ * Turns anything a route throws into problem details. AppErrors carry a safe message by design;
+ * fastify's own 4xx errors (validation, malformed JSON, body too large) describe the request, not
+ * the server, so they pass through as INVALID_ARGUMENT with their HTTP status. Anything else is
+ * a bug: it is logged in full and the client gets a generic message with no stack or internals.
+ */
+export function toProblem(error: unknown): Problem {
+  if (isAppError(error)) return problem(error.code, error.status, error.message);
+  const fastifyError = error as Partial<FastifyError>;
+  if (fastifyError.validation) {
+    return problem("INVALID_ARGUMENT", 400, validationDetail(fastifyError));
+  }
+  if (fastifyError.code === "FST_ERR_HANDLER_TIMEOUT") {
+    return problem("INTERNAL", 503, "The server took too long to answer; please try again.");
+  }
+  const status = fastifyError.statusCode;
+  if (typeof status === "number" && status >= 400 && status < 500) {
+    return problem("INVALID_ARGUMENT", status, String(fastifyError.message));
+  }
+  return problem(
+    "INTERNAL",
+    500,
+    "An unexpected error occurred on the server; it has been logged. Please try again or contact the platform team.",
+  );
+}
+
+/** e.g. `querystring.maxResults: must be <= 1000`: where the bad field is, and what is wrong. */
+function validationDetail(error: Partial<FastifyError>): string {
+  const first = error.validation?.[0];
+  if (!first) return String(error.message);
+  const where = error.validationContext ?? "request";
+  const missing = (first.params as { missingProperty?: string } | undefined)?.missingProperty;
+  const field = missing ?? first.instancePath.replace(/^\//, "").replaceAll("/", ".");
+  const extra = (first.params as { additionalProperty?: string } | undefined)?.additionalProperty;
+  if (extra !== undefined) return `${where}: unknown field "${extra}"`;
+  return field === ""
+    ? `${where} ${first.message ?? "is invalid"}`
+    : `${where}.${field}: ${missing !== undefined ? "is required" : (first.message ?? "is invalid")}`;
+}
+
+/** Fastify error handler: logs server faults, answers with problem details. */
+export function sendProblem(error: unknown, request: FastifyRequest, reply: FastifyReply) {
+  const body = toProblem(error);
+  if (body.status >= 500) request.log.error({ err: error }, "request failed");
+  else request.log.info({ code: body.code, detail: body.detail }, "request refused");
+  return reply.status(body.status).type(PROBLEM_MEDIA_TYPE).send(body);
+}
+
+/** Fastify not-found handler, in the same format as every other error. */
+export function sendNotFound(request: FastifyRequest, reply: FastifyReply) {
+  const body = problem("NOT_FOUND", 404, `no route ${request.method} ${request.url.split("?")[0]}`);
+  return reply.status(404).type(PROBLEM_MEDIA_TYPE).send(body);
+}
