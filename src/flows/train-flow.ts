@@ -235,7 +235,7 @@ export async function runTrainFlow(
     await chosenRun.logArtifact(
       "plots/feature-importance.svg",
       barChart({
-        title: `Feature importance (${result.chosen}, refitted on all rows)`,
+        title: "Feature importance (final model)",
         xLabel: "share of the model's decisions",
         horizontal: true,
         bars: Object.entries(body.featureImportance).map(([name, value]) => ({
@@ -323,25 +323,25 @@ async function logPlots(
       scoresBad: testProba,
       labelsBad: testY,
       name,
-      title: `ROC curve on the held-out test set (${name})`,
+      title: "ROC curve (held-out test set)",
     }),
     "plots/confusion-matrix.svg": confusionMatrixChart({
       matrix: { tp, fp, tn, fn },
-      title: `Confusion matrix on the test set at P(bad) ≥ ${testThreshold.toFixed(3)} (${name})`,
+      title: `Confusion matrix (test set, bad if P(bad) ≥ ${testThreshold.toFixed(3)})`,
     }),
     "plots/calibration.svg": calibrationChart({
       probabilities: testProba,
       labelsBad: testY,
       name,
-      title: `Calibration on the test set (${name})`,
+      title: "Calibration (held-out test set)",
     }),
     "plots/cv-folds.svg": foldScoresChart({
-      title: `Cross-validated expected cost per fold (${name}; lower is better)`,
+      title: "Expected cost per CV fold (lower is better)",
       metric: METRICS.cost.name,
       folds: evidence.folds.map((f) => ({ repeat: f.repeat, fold: f.fold, value: f.metrics.cost })),
     }),
     "plots/cv-folds-auc.svg": foldScoresChart({
-      title: `Cross-validated ROC AUC per fold (${name})`,
+      title: "ROC AUC per CV fold",
       metric: "ROC AUC",
       folds: evidence.folds.map((f) => ({ repeat: f.repeat, fold: f.fold, value: f.metrics.auc })),
     }),
