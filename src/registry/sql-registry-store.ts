@@ -1,6 +1,6 @@
-import type { Kysely, Transaction } from "kysely";
+import type { Kysely, Selectable, Transaction } from "kysely";
 import { AppError } from "../core/errors.js";
-import type { Database, DatabaseSchema } from "../storage/index.js";
+import type { AliasAuditTable, Database, DatabaseSchema } from "../storage/index.js";
 import type {
   AliasAuditRecord,
   AliasMove,
@@ -335,19 +335,7 @@ function toVersion(row: DatabaseSchema["model_versions"], aliases: string[]): Mo
   };
 }
 
-function toAudit(row: {
-  id: number;
-  model_name: string;
-  alias: string;
-  from_version: number | null;
-  to_version: number | null;
-  actor: string;
-  actor_role: string;
-  note: string;
-  self_approved: number;
-  bootstrap: number;
-  at: number;
-}): AliasAuditRecord {
+function toAudit(row: Selectable<AliasAuditTable>): AliasAuditRecord {
   return {
     id: Number(row.id),
     name: row.model_name,
