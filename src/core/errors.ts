@@ -93,6 +93,12 @@ export const ERROR_CODES = {
     summary:
       "The user's role does not allow the action, or the four-eyes rule forbids approving one's own version.",
   },
+  MODEL_NOT_READY: {
+    status: 503,
+    exitCode: 6,
+    summary:
+      "No model is serving: no version has the serving alias yet, or its model file could not be loaded.",
+  },
   INTERNAL: { status: 500, exitCode: 1, summary: "An unexpected internal error." },
 } as const;
 

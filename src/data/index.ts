@@ -69,3 +69,4 @@ export {
 } from "./arff.js";
 export type { DataSource } from "./source.js";
 export { formatRowErrors, loadTrainingData, type TrainingData } from "./training-data.js";
+export { readXlsxApplicants, type ReadXlsxOptions } from "./xlsx.js";

@@ -1,0 +1,84 @@
+import type { FastifyInstance } from "fastify";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+/**
+ * The server's Prometheus metrics, on a registry of its own (two apps in one process — tests —
+ * never share counters). Names follow Prometheus conventions: base units, `_total` counters.
+ */
+export class ServingMetrics {
+  readonly registry = new Registry();
+  readonly requests: Counter<"method" | "route" | "status">;
+  readonly latency: Histogram<"method" | "route">;
+  readonly predictions: Counter<"risk" | "source">;
+  readonly probabilityBad: Histogram;
+  readonly modelInfo: Gauge<"name" | "version">;
+  readonly decisionsLogged: Counter;
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: "riskometer_process_" });
+    this.requests = new Counter({
+      name: "riskometer_http_requests_total",
+      help: "HTTP requests by method, route and status code",
+      labelNames: ["method", "route", "status"],
+      registers: [this.registry],
+    });
+    this.latency = new Histogram({
+      name: "riskometer_http_request_duration_seconds",
+      help: "Time from request received to response sent, by method and route",
+      labelNames: ["method", "route"],
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [this.registry],
+    });
+    this.predictions = new Counter({
+      name: "riskometer_predictions_total",
+      help: "Credit decisions made, by risk class and source (api, file, form)",
+      labelNames: ["risk", "source"],
+      registers: [this.registry],
+    });
+    this.probabilityBad = new Histogram({
+      name: "riskometer_probability_bad",
+      help: "Calibrated probability of a bad outcome of each decision",
+      buckets: [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1],
+      registers: [this.registry],
+    });
+    this.modelInfo = new Gauge({
+      name: "riskometer_serving_model_info",
+      help: "The model version serving decisions (value 1)",
+      labelNames: ["name", "version"],
+      registers: [this.registry],
+    });
+    this.decisionsLogged = new Counter({
+      name: "riskometer_decisions_logged_total",
+      help: "Decisions durably written to the decision log",
+      registers: [this.registry],
+    });
+  }
+
+  /** Marks the serving model (only one version carries the value 1). */
+  setModel(name: string, version: number | null): void {
+    this.modelInfo.reset();
+    if (version !== null) this.modelInfo.set({ name, version: String(version) }, 1);
+  }
+
+  /** Counts every request by its route pattern (never the raw URL: ids would explode labels). */
+  install(app: FastifyInstance): void {
+    app.addHook("onResponse", async (request, reply) => {
+      const route = request.routeOptions.url ?? "unmatched";
+      const labels = { method: request.method, route };
+      this.requests.inc({ ...labels, status: String(reply.statusCode) });
+      this.latency.observe(labels, reply.elapsedTime / 1000);
+    });
+    app.get(
+      "/metrics",
+      {
+        schema: {
+          hide: true,
+        },
+      },
+      async (_request, reply) => {
+        reply.type(this.registry.contentType);
+        return this.registry.metrics();
+      },
+    );
+  }
+}
