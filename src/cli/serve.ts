@@ -42,7 +42,7 @@ export function serveCommand(): Command {
         for (const run of ctx.reaped) {
           process.stderr.write(`riskometer: run ${run.id} marked ${run.status}: ${run.reason}\n`);
         }
-        const app = await buildApp(ctx, { logger: true });
+        const app = await buildApp(ctx, { logLevel: ctx.config.logLevel });
         // Registered before listening, so a signal during start-up still closes cleanly.
         const stopped = untilStopSignal();
         try {

@@ -28,6 +28,8 @@ export interface Config {
   readonly staleRunSeconds: number;
   /** The API token the command line acts with (`users add` prints one). */
   readonly token: string | undefined;
+  /** Server log level: fatal, error, warn, info, debug, trace or silent. */
+  readonly logLevel: string;
 }
 
 interface Setting<K extends keyof Config> {
@@ -164,6 +166,24 @@ export const SETTINGS = [
       "API token the command line acts with (for `models promote`, `users …`, and as the author of trained versions).",
     parse: optional,
   } satisfies Setting<"token">,
+  {
+    key: "logLevel",
+    env: "RISKOMETER_LOG_LEVEL",
+    defaultText: "`info`",
+    description:
+      "Level of the server's JSON log lines on stdout: `fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`.",
+    parse: (raw) => {
+      const level = optional(raw)?.toLowerCase() ?? "info";
+      const levels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+      if (!levels.includes(level)) {
+        throw new AppError(
+          "CONFIG_INVALID",
+          `RISKOMETER_LOG_LEVEL="${raw}" is not one of ${levels.join(", ")}`,
+        );
+      }
+      return level;
+    },
+  } satisfies Setting<"logLevel">,
 ] as const;
 
 /** Reads the configuration from the environment; `overrides` (command-line options) win. */

@@ -40,7 +40,9 @@ export type RowErrorKind =
   | "not_a_number"
   | "out_of_range"
   | "not_integer"
-  | "unknown_label";
+  | "unknown_label"
+  /** A JSON array element that is not an object. */
+  | "not_an_object";
 
 export interface RowError {
   /** 1-based data record number (header not counted). */

@@ -3,7 +3,14 @@ import fastifySwaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyInstance } from "fastify";
 import { PACKAGE_VERSION } from "../core/index.js";
 import type { AppContext } from "../main.js";
+import fastifyMultipart from "@fastify/multipart";
+import { SqlDecisionStore, openDecisionLog } from "../decisions/index.js";
+import { ServingMetrics } from "./metrics.js";
+import { ModelHolder } from "./model-holder.js";
 import { sendNotFound, sendProblem } from "./problem.js";
+import { decisionRoutes } from "./routes/decisions.js";
+import { predictionRoutes } from "./routes/predictions.js";
+import { ServingState } from "./serving-state.js";
 import { modelRoutes } from "./routes/models.js";
 import { runRoutes } from "./routes/runs.js";
 import { webRoutes } from "./routes/web.js";
@@ -30,10 +37,18 @@ function documentWildcard({ schema, url }: { schema: unknown; url: string }) {
 }
 
 export interface BuildAppOptions {
-  /** Log requests as JSON lines (pino); off by default so tests stay quiet. */
-  readonly logger?: boolean;
-  /** Largest accepted request body in bytes (default 1 MiB). */
+  /**
+   * Server log level (pino JSON lines on stdout), or false for none (the default, so tests stay
+   * quiet). Requests are not logged one by one: /metrics counts them and the decision log keeps
+   * every decision; refusals log at info, faults at error.
+   */
+  readonly logLevel?: string | false;
+  /** Largest accepted JSON request body in bytes (default 1 MiB). */
   readonly bodyLimit?: number;
+  /** Largest uploaded applicant file in bytes (default 100 MB). */
+  readonly maxFileBytes?: number;
+  /** How often the serving alias is checked for moves made elsewhere (default 2 s; 0 = never). */
+  readonly modelPollMs?: number;
 }
 
 /** Where the interactive API documentation lives; its OpenAPI document is at `<here>/json`. */
@@ -53,7 +68,8 @@ export async function buildApp(
   options: BuildAppOptions = {},
 ): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ?? false,
+    logger: options.logLevel ? { level: options.logLevel } : false,
+    disableRequestLogging: true,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     // Slow clients cannot hold a connection open forever; a stuck handler answers 503.
     requestTimeout: 30_000,
@@ -88,6 +104,11 @@ export async function buildApp(
       tags: [
         { name: "tracking", description: "Experiments, runs, metrics and artifacts" },
         { name: "registry", description: "Registered models, versions, aliases and their audit" },
+        {
+          name: "scoring",
+          description: "Credit decisions with reasons, the decision log, outcomes",
+        },
+        { name: "operations", description: "Health and readiness" },
       ],
       components: {
         securitySchemes: {
@@ -103,8 +124,31 @@ export async function buildApp(
   });
   await app.register(fastifySwaggerUi, { routePrefix: API_DOCS_PATH });
 
+  const metrics = new ServingMetrics();
+  metrics.install(app);
+  const log = await openDecisionLog(ctx.database);
+  const decisions = new SqlDecisionStore(ctx.database);
+  let state: ServingState | null = null;
+  const holder = new ModelHolder(ctx.registry, {
+    name: ctx.config.modelName,
+    pollMs: options.modelPollMs ?? 2000,
+    onLoad: (model) => state?.prepare(model),
+    onError: (error) => app.log.warn({ err: error }, "serving model not (re)loaded"),
+  });
+  state = new ServingState(holder, log, metrics);
+  app.addHook("onClose", async () => {
+    holder.stop();
+    // Every decision acknowledged so far is already durable; this waits for those in flight.
+    await log.close();
+  });
+  await holder.start();
+  if (holder.current() === null) metrics.setModel(ctx.config.modelName, null);
+
+  await app.register(fastifyMultipart);
   await app.register(runRoutes, { ctx });
-  await app.register(modelRoutes, { ctx });
+  await app.register(modelRoutes, { ctx, onAliasMoved: () => holder.check() });
+  await app.register(predictionRoutes, { state, maxFileBytes: options.maxFileBytes ?? 100e6 });
+  await app.register(decisionRoutes, { ctx, state, decisions });
   await app.register(webRoutes);
   return app;
 }

@@ -8,6 +8,8 @@ export interface Problem {
   readonly status: number;
   readonly detail: string;
   readonly code: ErrorCode;
+  /** Per-row problems of a refused applicant or file. */
+  readonly errors?: readonly unknown[];
 }
 
 export const PROBLEM_MEDIA_TYPE = "application/problem+json; charset=utf-8";
@@ -30,7 +32,11 @@ function problem(code: ErrorCode, status: number, detail: string): Problem {
  * a bug: it is logged in full and the client gets a generic message with no stack or internals.
  */
 export function toProblem(error: unknown): Problem {
-  if (isAppError(error)) return problem(error.code, error.status, error.message);
+  if (isAppError(error)) {
+    const body = problem(error.code, error.status, error.message);
+    const details = error.details as { errors?: unknown } | undefined;
+    return Array.isArray(details?.errors) ? { ...body, errors: details.errors } : body;
+  }
   const fastifyError = error as Partial<FastifyError>;
   if (fastifyError.validation) {
     return problem("INVALID_ARGUMENT", 400, validationDetail(fastifyError));

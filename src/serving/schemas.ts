@@ -19,8 +19,26 @@ export const PROBLEM_SCHEMA = {
     status: { type: "integer" },
     detail: { type: "string" },
     code: { type: "string" },
+    errors: {
+      type: "array",
+      description: "Per-field problems of a refused applicant: row, column, message, value",
+      items: { $ref: "RowError#" },
+    },
   },
   required: ["type", "title", "status", "detail", "code"],
+} as const;
+
+export const ROW_ERROR_SCHEMA = {
+  $id: "RowError",
+  type: "object",
+  description: "One problem of one input row: which row (1-based), which column, what is wrong",
+  properties: {
+    row: { type: "integer" },
+    column: { type: ["string", "null"] },
+    message: { type: "string" },
+    value: { type: "string" },
+  },
+  required: ["row", "message"],
 } as const;
 
 export const EXPERIMENT_SCHEMA = {
@@ -278,6 +296,7 @@ export const AUDIT_RECORD_SCHEMA = {
 
 /** Every shared schema, in an order where each one's references are registered before it. */
 export const SHARED_SCHEMAS = [
+  ROW_ERROR_SCHEMA,
   PROBLEM_SCHEMA,
   EXPERIMENT_SCHEMA,
   METRIC_POINT_SCHEMA,

@@ -535,11 +535,20 @@ describe("documentation, pages and failures", () => {
         "GET /api/v1/models/{name}/audit",
         "PUT /api/v1/models/{name}/aliases/{alias}",
         "DELETE /api/v1/models/{name}/aliases/{alias}",
+        "POST /api/v1/predictions",
+        "GET /api/v1/schema",
+        "GET /api/v1/decisions/{id}",
+        "POST /api/v1/outcomes",
+        "GET /api/v1/batches/{batchId}/scored.csv",
+        "GET /healthz",
+        "GET /readyz",
       ].sort(),
     );
     const put = doc.paths["/api/v1/models/{name}/aliases/{alias}"].put;
     expect(put.security).toEqual([{ bearerAuth: [] }]);
     expect(doc.paths["/api/v1/runs"].get.security).toBeUndefined();
+    expect(doc.paths["/api/v1/outcomes"].post.security).toEqual([{ bearerAuth: [] }]);
+    expect(doc.paths["/api/v1/predictions"].post.security).toBeUndefined();
     expect(doc.components.securitySchemes).toHaveProperty("bearerAuth");
     expect(Object.keys(doc.components.schemas)).toEqual(
       expect.arrayContaining(["Problem", "RunDetail", "ModelVersion", "AliasAuditRecord"]),

@@ -59,7 +59,10 @@ async function withMetrics(ctx: AppContext, versions: readonly ModelVersion[]) {
 }
 
 /** Registered models, versions, model references, the audit log, and alias moves (writes). */
-export async function modelRoutes(app: FastifyInstance, opts: { ctx: AppContext }) {
+export async function modelRoutes(
+  app: FastifyInstance,
+  opts: { ctx: AppContext; onAliasMoved?: () => Promise<void> },
+) {
   const { ctx } = opts;
   const registry = ctx.registry;
 
@@ -223,13 +226,15 @@ export async function modelRoutes(app: FastifyInstance, opts: { ctx: AppContext 
     },
     async (request) => {
       const actor = userOf(request);
-      return registry.promote({
+      const record = await registry.promote({
         name: request.params.name,
         alias: request.params.alias,
         version: request.body.version,
         note: request.body.note,
         actor,
       });
+      await opts.onAliasMoved?.();
+      return record;
     },
   );
 
@@ -260,12 +265,14 @@ export async function modelRoutes(app: FastifyInstance, opts: { ctx: AppContext 
     },
     async (request) => {
       const actor = userOf(request);
-      return registry.removeAlias({
+      const record = await registry.removeAlias({
         name: request.params.name,
         alias: request.params.alias,
         note: request.body.note,
         actor,
       });
+      await opts.onAliasMoved?.();
+      return record;
     },
   );
 }

@@ -1,0 +1,213 @@
+import { Readable } from "node:stream";
+import type { FastifyInstance } from "fastify";
+import { CREDIT_SCHEMA, formatCsvRow } from "../../data/index.js";
+import type { SqlDecisionStore } from "../../decisions/index.js";
+import type { AppContext } from "../../main.js";
+import { AUTHORIZATION_HEADERS, BEARER_SECURITY, authenticate, userOf } from "../auth.js";
+import { hasRole } from "../../auth/index.js";
+import { AppError } from "../../core/errors.js";
+import { withProblems } from "../schemas.js";
+import type { ServingState } from "../serving-state.js";
+
+export interface DecisionRouteOptions {
+  readonly ctx: AppContext;
+  readonly state: ServingState;
+  readonly decisions: SqlDecisionStore;
+}
+
+const PAGE = 5000;
+
+/** Health, readiness, the applicant schema, decisions, outcomes and scored-file downloads. */
+export async function decisionRoutes(app: FastifyInstance, opts: DecisionRouteOptions) {
+  const { state, decisions, ctx } = opts;
+
+  app.get("/healthz", { schema: { tags: ["operations"], summary: "Liveness" } }, async () => ({
+    status: "ok",
+  }));
+
+  app.get(
+    "/readyz",
+    {
+      schema: {
+        tags: ["operations"],
+        summary: "Readiness: 200 once a model serves, 503 before",
+      },
+    },
+    async () => {
+      const model = state.holder.require();
+      return { status: "ready", model: { name: model.name, version: model.version } };
+    },
+  );
+
+  app.get(
+    "/api/v1/schema",
+    {
+      schema: {
+        tags: ["scoring"],
+        summary: "The applicant fields",
+        description:
+          "The 20 fields an applicant has, with readable labels, allowed values (categorical) or ranges (numeric), for forms.",
+      },
+    },
+    async () => ({
+      columns: CREDIT_SCHEMA.columns.map((c) =>
+        c.kind === "categorical"
+          ? {
+              name: c.name,
+              label: c.label,
+              description: c.description,
+              kind: c.kind,
+              values: c.values.map((v) => ({ value: v.value, label: v.label })),
+            }
+          : {
+              name: c.name,
+              label: c.label,
+              description: c.description,
+              kind: c.kind,
+              min: c.min,
+              max: c.max,
+              integer: c.integer,
+              ...(c.unit ? { unit: c.unit } : {}),
+            },
+      ),
+    }),
+  );
+
+  app.get<{ Params: { id: string } }>(
+    "/api/v1/decisions/:id",
+    {
+      schema: {
+        tags: ["scoring"],
+        summary: "A logged decision",
+        description:
+          "The decision as logged: input, output, reasons, model version, and its outcome once known.",
+        params: {
+          type: "object",
+          properties: { id: { type: "string", maxLength: 64 } },
+          required: ["id"],
+        },
+      },
+    },
+    async (request) => decisions.getDecision(request.params.id),
+  );
+
+  app.post<{ Body: { decisionId: string; outcome: "good" | "bad" } }>(
+    "/api/v1/outcomes",
+    {
+      schema: {
+        tags: ["scoring"],
+        summary: "Record the actual outcome of a decision",
+        description:
+          "The applicant's actual good/bad outcome once known (for monitoring). Needs a clerk's `Authorization: Bearer <API token>`. Unknown decision → 404; a second outcome for the same decision → 409 (outcomes are write-once).",
+        security: BEARER_SECURITY,
+        headers: AUTHORIZATION_HEADERS,
+        body: {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            decisionId: { type: "string", minLength: 1, maxLength: 64 },
+            outcome: { type: "string", enum: ["good", "bad"] },
+          },
+          required: ["decisionId", "outcome"],
+        },
+        response: withProblems({
+          201: {
+            type: "object",
+            properties: {
+              decisionId: { type: "string" },
+              outcome: { type: "string" },
+              recordedAt: { type: "integer" },
+              recordedBy: { type: "string" },
+            },
+          },
+        }),
+      },
+      preValidation: authenticate(ctx),
+    },
+    async (request, reply) => {
+      const user = userOf(request);
+      if (!hasRole(user.role, "clerk")) {
+        throw new AppError(
+          "FORBIDDEN",
+          `${user.name} (${user.role}) may not record outcomes: it needs the clerk role`,
+        );
+      }
+      const at = Date.now();
+      await decisions.recordOutcome(request.body.decisionId, request.body.outcome, user.name, at);
+      reply.status(201);
+      return {
+        decisionId: request.body.decisionId,
+        outcome: request.body.outcome,
+        recordedAt: at,
+        recordedBy: user.name,
+      };
+    },
+  );
+
+  app.get<{ Params: { batchId: string } }>(
+    "/api/v1/batches/:batchId/scored.csv",
+    {
+      schema: {
+        tags: ["scoring"],
+        summary: "Download a scored file",
+        description:
+          "The decisions of one uploaded file as CSV, in file order: `row` (the data row in the upload), the applicant's fields and extra columns, then risk, probability_bad, confidence and reason_1..3. Cells a spreadsheet would run as a formula are escaped.",
+        params: {
+          type: "object",
+          properties: { batchId: { type: "string", maxLength: 64 } },
+          required: ["batchId"],
+        },
+      },
+    },
+    async (request, reply) => {
+      const { batchId } = request.params;
+      const first = await decisions.listBatch(batchId, { offset: 0, limit: PAGE });
+      if (first.total === 0) throw new AppError("NOT_FOUND", `no scored file "${batchId}"`);
+      const fields = CREDIT_SCHEMA.columns.map((c) => c.name);
+      const extra = Object.keys(first.decisions[0].input).filter((k) => !fields.includes(k));
+      const header = [
+        "row",
+        ...fields,
+        ...extra,
+        "risk",
+        "probability_bad",
+        "confidence",
+        "reason_1",
+        "reason_2",
+        "reason_3",
+      ];
+      reply
+        .type("text/csv; charset=utf-8")
+        .header("content-disposition", `attachment; filename="scored-${batchId}.csv"`);
+      async function* lines() {
+        yield `${formatCsvRow(header)}\n`;
+        let page = first;
+        let offset = 0;
+        for (;;) {
+          let text = "";
+          for (const d of page.decisions) {
+            const input = d.input as Record<string, unknown>;
+            const reasons = (d.reasons as { text: string }[]).map((r) => r.text);
+            const cells = [
+              String(d.rowNumber ?? ""),
+              ...fields.map((f) => String(input[f] ?? "")),
+              ...extra.map((f) => String(input[f] ?? "")),
+              d.risk,
+              d.probabilityBad.toFixed(6),
+              d.confidence.toFixed(6),
+              reasons[0] ?? "",
+              reasons[1] ?? "",
+              reasons[2] ?? "",
+            ];
+            text += `${formatCsvRow(cells)}\n`;
+          }
+          yield text;
+          offset += page.decisions.length;
+          if (offset >= page.total || page.decisions.length === 0) return;
+          page = await decisions.listBatch(batchId, { offset, limit: PAGE });
+        }
+      }
+      return reply.send(Readable.from(lines()));
+    },
+  );
+}

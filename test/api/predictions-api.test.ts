@@ -1,0 +1,415 @@
+/**
+ * Scoring over HTTP, in-process (`app.inject`), with a small real model that serves: single and
+ * many applicants, files (CSV body, multipart CSV and Excel), the decision log, outcomes,
+ * health, metrics, switching versions without a restart, and the same number by library, CLI
+ * and HTTP.
+ */
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import ExcelJS from "exceljs";
+import type { FastifyInstance } from "fastify";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/core/config.js";
+import { validateApplicant } from "../../src/data/index.js";
+import { SqlDecisionStore } from "../../src/decisions/index.js";
+import { openContext } from "../../src/main.js";
+import { buildApp } from "../../src/serving/index.js";
+import {
+  COLUMN_NAMES,
+  type TrainedWorld,
+  creditRows,
+  trainedWorld,
+} from "../browser/riskometer-fixtures.js";
+
+const BIN = fileURLToPath(new URL("../../dist/cli/bin.js", import.meta.url));
+
+let world: TrainedWorld;
+let app: FastifyInstance;
+let applicants: Record<string, string>[];
+let approverToken: string;
+let clerkToken: string;
+
+function csvOf(rows: Record<string, string>[], extra?: (i: number) => string): string {
+  const header = [...COLUMN_NAMES, ...(extra ? ["note"] : [])].join(",");
+  const lines = rows.map((r, i) =>
+    [...COLUMN_NAMES.map((c) => `"${r[c]}"`), ...(extra ? [extra(i)] : [])].join(","),
+  );
+  return `${header}\n${lines.join("\n")}\n`;
+}
+
+function multipart(filename: string, type: string, content: Buffer | string) {
+  const boundary = "----riskometer-test-boundary";
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\nContent-Type: ${type}\r\n\r\n`,
+  );
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  return {
+    headers: { "content-type": `multipart/form-data; boundary=${boundary}` },
+    payload: Buffer.concat([head, Buffer.isBuffer(content) ? content : Buffer.from(content), tail]),
+  };
+}
+
+async function decisionCount(): Promise<number> {
+  return new SqlDecisionStore(world.ctx.database).countDecisions();
+}
+
+beforeAll(async () => {
+  world = await trainedWorld();
+  app = await buildApp(world.ctx, { modelPollMs: 0 });
+  applicants = await creditRows(40);
+  await world.ctx.users.createUser("ann", "approver");
+  approverToken = (await world.ctx.users.issueToken("ann")).token;
+  await world.ctx.users.createUser("carl", "clerk");
+  clerkToken = (await world.ctx.users.issueToken("carl")).token;
+}, 120_000);
+
+afterAll(async () => {
+  await app?.close();
+  await world?.close();
+});
+
+describe("single applicants", () => {
+  it("scores one applicant with risk, probability, confidence, model and reasons, and logs the decision", async () => {
+    const before = await decisionCount();
+    const res = await app.inject({
+      method: "POST",
+      url: "/api/v1/predictions",
+      payload: applicants[0],
+    });
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body.errors).toEqual([]);
+    const [p] = body.predictions;
+    expect(p.risk).toMatch(/^(good|bad)$/);
+    expect(p.probabilityBad).toBeGreaterThan(0);
+    expect(p.probabilityBad).toBeLessThan(1);
+    expect(p.confidence).toBeCloseTo(
+      p.risk === "bad" ? p.probabilityBad : 1 - p.probabilityBad,
+      12,
+    );
+    expect(p.model).toEqual(world.model);
+    expect(p.reasons.length).toBeGreaterThan(0);
+    expect(p.reasons.length).toBeLessThanOrEqual(3);
+    for (const r of p.reasons) {
+      expect(r.contribution).toBeGreaterThan(0);
+      expect(r.text).toBe(`${r.label}: ${r.valueLabel}`);
+    }
+    expect(await decisionCount()).toBe(before + 1);
+    const logged = await app.inject({ method: "GET", url: `/api/v1/decisions/${p.id}` });
+    expect(logged.statusCode).toBe(200);
+    expect(logged.json()).toMatchObject({
+      id: p.id,
+      risk: p.risk,
+      probabilityBad: p.probabilityBad,
+      modelName: world.model.name,
+      modelVersion: world.model.version,
+      source: "api",
+      outcome: null,
+    });
+    expect(logged.json().input.checking_status).toBe(applicants[0].checking_status);
+  });
+
+  it("refuses malformed JSON (400) and an invalid applicant (422) naming each field, logging nothing", async () => {
+    const before = await decisionCount();
+    const malformed = await app.inject({
+      method: "POST",
+      url: "/api/v1/predictions",
+      headers: { "content-type": "application/json" },
+      payload: '{"duration": 12,',
+    });
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.headers["content-type"]).toMatch(/application\/problem\+json/);
+    const invalid = await app.inject({
+      method: "POST",
+      url: "/api/v1/predictions",
+      payload: { ...applicants[0], duration: 500, purpose: "spaceship" },
+    });
+    expect(invalid.statusCode).toBe(422);
+    const problem = invalid.json();
+    expect(problem.code).toBe("VALIDATION_FAILED");
+    expect(problem.errors.map((e: { column: string }) => e.column).sort()).toEqual([
+      "duration",
+      "purpose",
+    ]);
+    expect(problem.detail).toMatch(/duration/);
+    expect(JSON.stringify(problem)).not.toMatch(/at .*\.ts:\d+/);
+    expect(await decisionCount()).toBe(before);
+  });
+
+  it("scores the valid applicants of an array and lists the invalid ones by row", async () => {
+    const res = await app.inject({
+      method: "POST",
+      url: "/api/v1/predictions",
+      payload: [applicants[1], { ...applicants[2], age: "old" }, 7, applicants[3]],
+    });
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body.predictions.map((p: { row: number }) => p.row)).toEqual([1, 4]);
+    expect(body.errors).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ row: 2, column: "age" }),
+        expect.objectContaining({ row: 3, message: "not a JSON object" }),
+      ]),
+    );
+  });
+});
+
+describe("files", () => {
+  it("scores a CSV body: good rows scored, bad rows reported, and the scored file downloads with formulas escaped", async () => {
+    const rows = applicants.slice(0, 10).map((r, i) => (i === 4 ? { ...r, duration: "abc" } : r));
+    const csv = csvOf(rows, (i) => (i === 0 ? '"=HYPERLINK(""http://x"")"' : `id-${i}`));
+    const res = await app.inject({
+      method: "POST",
+      url: "/api/v1/predictions",
+      headers: { "content-type": "text/csv" },
+      payload: csv,
+    });
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body.summary).toMatchObject({ rows: 10, scored: 9, rejected: 1 });
+    expect(body.summary.good + body.summary.bad).toBe(9);
+    expect(body.errors).toEqual([expect.objectContaining({ row: 5, column: "duration" })]);
+    expect(body.predictions.map((p: { row: number }) => p.row)).toEqual([
+      1, 2, 3, 4, 6, 7, 8, 9, 10,
+    ]);
+    const download = await app.inject({
+      method: "GET",
+      url: `/api/v1/batches/${body.batchId}/scored.csv`,
+    });
+    expect(download.statusCode).toBe(200);
+    expect(download.headers["content-type"]).toMatch(/text\/csv/);
+    const lines = download.body.trim().split("\n");
+    expect(lines[0]).toMatch(
+      /^row,checking_status,.*,note,risk,probability_bad,confidence,reason_1,reason_2,reason_3$/,
+    );
+    expect(lines).toHaveLength(10);
+    expect(lines[1]).toContain(`"'=HYPERLINK(""http://x"")"`);
+    expect(lines[1].startsWith("1,")).toBe(true);
+    expect(lines[5].startsWith("6,")).toBe(true);
+  });
+
+  it("scores a multipart CSV upload and an Excel upload alike", async () => {
+    const rows = applicants.slice(10, 20);
+    const asCsv = await app.inject({
+      method: "POST",
+      url: "/api/v1/predictions",
+      ...multipart("people.csv", "text/csv", csvOf(rows)),
+    });
+    expect(asCsv.statusCode).toBe(200);
+    const wb = new ExcelJS.Workbook();
+    const sheet = wb.addWorksheet("applicants");
+    sheet.addRow(COLUMN_NAMES);
+    for (const r of rows)
+      sheet.addRow(COLUMN_NAMES.map((c) => (/^-?\d+(\.\d+)?$/.test(r[c]) ? Number(r[c]) : r[c])));
+    const xlsx = Buffer.from(await wb.xlsx.writeBuffer());
+    const asXlsx = await app.inject({
+      method: "POST",
+      url: "/api/v1/predictions",
+      ...multipart(
+        "people.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        xlsx,
+      ),
+    });
+    expect(asXlsx.statusCode).toBe(200);
+    const a = asCsv.json().predictions.map((p: { probabilityBad: number }) => p.probabilityBad);
+    const b = asXlsx.json().predictions.map((p: { probabilityBad: number }) => p.probabilityBad);
+    expect(b).toEqual(a);
+    expect(a).toHaveLength(10);
+  });
+
+  it("explains what is wrong with a file it cannot read", async () => {
+    const missing = await app.inject({
+      method: "POST",
+      url: "/api/v1/predictions",
+      headers: { "content-type": "text/csv" },
+      payload: "age,purpose\n30,car\n",
+    });
+    expect(missing.statusCode).toBe(422);
+    expect(missing.json().detail).toMatch(/checking_status/);
+    const wrongType = await app.inject({
+      method: "POST",
+      url: "/api/v1/predictions",
+      ...multipart("photo.png", "image/png", "not a csv"),
+    });
+    expect(wrongType.statusCode).toBe(400);
+    expect(wrongType.json().detail).toMatch(/neither a CSV .* nor an Excel/);
+    const noBatch = await app.inject({ method: "GET", url: "/api/v1/batches/nope/scored.csv" });
+    expect(noBatch.statusCode).toBe(404);
+  });
+});
+
+describe("outcomes", () => {
+  it("records an outcome once per decision, for a clerk", async () => {
+    const scored = await app.inject({
+      method: "POST",
+      url: "/api/v1/predictions",
+      payload: applicants[5],
+    });
+    const id = scored.json().predictions[0].id;
+    const post = (token: string | null, body: unknown) =>
+      app.inject({
+        method: "POST",
+        url: "/api/v1/outcomes",
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+        payload: body as object,
+      });
+    expect((await post(null, { decisionId: id, outcome: "bad" })).statusCode).toBe(401);
+    const first = await post(clerkToken, { decisionId: id, outcome: "bad" });
+    expect(first.statusCode).toBe(201);
+    expect(first.json()).toMatchObject({ decisionId: id, outcome: "bad", recordedBy: "carl" });
+    expect((await post(clerkToken, { decisionId: id, outcome: "good" })).statusCode).toBe(409);
+    expect(
+      (
+        await post(clerkToken, {
+          decisionId: "0190aaaa-0000-7000-8000-000000000000",
+          outcome: "good",
+        })
+      ).statusCode,
+    ).toBe(404);
+    expect((await post(clerkToken, { decisionId: id, outcome: "maybe" })).statusCode).toBe(400);
+    const logged = await app.inject({ method: "GET", url: `/api/v1/decisions/${id}` });
+    expect(logged.json().outcome).toMatchObject({ outcome: "bad", recordedBy: "carl" });
+  });
+});
+
+describe("operations", () => {
+  it("answers health, readiness with the serving model, and Prometheus metrics", async () => {
+    expect((await app.inject({ method: "GET", url: "/healthz" })).statusCode).toBe(200);
+    const ready = await app.inject({ method: "GET", url: "/readyz" });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json().model).toEqual(world.model);
+    const metrics = (await app.inject({ method: "GET", url: "/metrics" })).body;
+    expect(metrics).toMatch(
+      /riskometer_http_requests_total\{method="POST",route="\/api\/v1\/predictions",status="200"\} \d+/,
+    );
+    expect(metrics).toMatch(
+      /riskometer_http_request_duration_seconds_bucket\{le="0.005",method="POST",route="\/api\/v1\/predictions"\}/,
+    );
+    expect(metrics).toMatch(/riskometer_predictions_total\{risk="(good|bad)",source="api"\} \d+/);
+    expect(metrics).toMatch(/riskometer_probability_bad_bucket\{le="0.5"\} \d+/);
+    expect(metrics).toContain(
+      `riskometer_serving_model_info{name="${world.model.name}",version="${world.model.version}"} 1`,
+    );
+  });
+
+  it("is not ready, and refuses to score, while no model serves", async () => {
+    const home = await mkdtemp(join(tmpdir(), "riskometer-empty-"));
+    const ctx = await openContext(
+      loadConfig(
+        {},
+        { home, databaseUrl: `sqlite:${join(home, "db.sqlite")}`, artifactsUrl: join(home, "a") },
+      ),
+    );
+    const empty = await buildApp(ctx, { modelPollMs: 0 });
+    try {
+      const ready = await empty.inject({ method: "GET", url: "/readyz" });
+      expect(ready.statusCode).toBe(503);
+      expect(ready.json().code).toBe("MODEL_NOT_READY");
+      const scored = await empty.inject({
+        method: "POST",
+        url: "/api/v1/predictions",
+        payload: applicants[0],
+      });
+      expect(scored.statusCode).toBe(503);
+      expect(scored.json().detail).toMatch(/riskometer train/);
+    } finally {
+      await empty.close();
+      await ctx.close();
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("switching versions", () => {
+  it("serves a promoted version at once, without failing requests in flight", async () => {
+    const current = await world.ctx.registry.resolve(`${world.model.name}@champion`);
+    const next = await world.ctx.registry.registerVersion({
+      name: world.model.name,
+      runId: current.runId,
+      artifactPath: current.artifactPath,
+      signature: current.signature,
+      inputExample: current.inputExample,
+      createdBy: "trainer",
+    });
+    const load = Array.from({ length: 200 }, (_, i) =>
+      app.inject({
+        method: "POST",
+        url: "/api/v1/predictions",
+        payload: applicants[i % applicants.length],
+      }),
+    );
+    const promote = app.inject({
+      method: "PUT",
+      url: `/api/v1/models/${world.model.name}/aliases/champion`,
+      headers: { authorization: `Bearer ${approverToken}` },
+      payload: { version: next.version, note: "same model, new version: switch test" },
+    });
+    const [responses, promoted] = await Promise.all([Promise.all(load), promote]);
+    expect(promoted.statusCode).toBe(200);
+    expect(responses.every((r) => r.statusCode === 200)).toBe(true);
+    const versions = new Set(responses.map((r) => r.json().predictions[0].model.version));
+    for (const v of versions) expect([current.version, next.version]).toContain(v);
+    const after = await app.inject({
+      method: "POST",
+      url: "/api/v1/predictions",
+      payload: applicants[0],
+    });
+    expect(after.json().predictions[0].model.version).toBe(next.version);
+    expect((await app.inject({ method: "GET", url: "/readyz" })).json().model.version).toBe(
+      next.version,
+    );
+  });
+});
+
+describe("one applicant, three ways", () => {
+  it("gives the same probability through the library, the CLI and HTTP", async () => {
+    const applicant = applicants[7];
+    const http = (
+      await app.inject({ method: "POST", url: "/api/v1/predictions", payload: applicant })
+    ).json().predictions[0];
+    const { model } = await world.ctx.registry.loadModel(
+      `${world.model.name}/${http.model.version}`,
+    );
+    const values = validateApplicant(applicant).values as Float64Array;
+    const library = model.pipeline.predictProbaRow(values);
+    expect(http.probabilityBad).toBe(library);
+
+    const dir = await mkdtemp(join(tmpdir(), "riskometer-3ways-"));
+    try {
+      await writeFile(join(dir, "in.csv"), csvOf([applicant]));
+      const env = {
+        ...process.env,
+        RISKOMETER_HOME: world.ctx.config.home,
+        RISKOMETER_DATABASE_URL: world.ctx.config.databaseUrl,
+        RISKOMETER_ARTIFACTS_URL: world.ctx.config.artifactsUrl,
+      };
+      const code = await new Promise<number>((resolve) =>
+        execFile(
+          process.execPath,
+          [
+            BIN,
+            "predict",
+            "--model",
+            `${world.model.name}/${http.model.version}`,
+            "--input",
+            join(dir, "in.csv"),
+            "--output",
+            join(dir, "out.csv"),
+          ],
+          { env },
+          (err) => resolve(err ? ((err as { code?: number }).code ?? 1) : 0),
+        ),
+      );
+      expect(code).toBe(0);
+      const [header, line] = (await readFile(join(dir, "out.csv"), "utf8")).trim().split("\n");
+      const cli = Number(line.split(",")[header.split(",").indexOf("probability_bad")]);
+      expect(Math.abs(cli - library)).toBeLessThan(5e-7);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
