@@ -13,4 +13,4 @@ export {
   type DialectName,
   type DialectProfile,
 } from "./migrations.js";
-export type { AliasAuditTable, DatabaseSchema } from "./schema.js";
+export type { AliasAuditTable, DatabaseSchema, DecisionsTable, OutcomesTable } from "./schema.js";

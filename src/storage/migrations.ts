@@ -231,6 +231,52 @@ export function migrations(d: DialectProfile): Record<string, Migration> {
           .execute();
       },
     },
+    "0002_decision_log": {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("decisions")
+          // NOT NULL spelled out: SQLite lets a non-integer primary key hold NULL.
+          .addColumn("id", "text", (c) => c.primaryKey().notNull())
+          .addColumn("created_at", d.bigint, (c) => c.notNull())
+          .addColumn("request_id", "text", (c) => c.notNull())
+          .addColumn("batch_id", "text")
+          .addColumn("row_number", "integer")
+          .addColumn("source", "text", (c) => c.notNull())
+          .addColumn("model_name", "text", (c) => c.notNull())
+          .addColumn("model_version", "integer", (c) => c.notNull())
+          .addColumn("input", "text", (c) => c.notNull())
+          .addColumn("risk", "text", (c) => c.notNull())
+          .addColumn("probability_bad", d.double, (c) => c.notNull())
+          .addColumn("confidence", d.double, (c) => c.notNull())
+          .addColumn("threshold", d.double, (c) => c.notNull())
+          .addColumn("reasons", "text", (c) => c.notNull())
+          .addColumn("explanation", "text")
+          .execute();
+        // (created_at, id): time-range listings, with the id as the tie-break of the cursor.
+        await db.schema
+          .createIndex("decisions_by_time")
+          .on("decisions")
+          .columns(["created_at", "id"])
+          .execute();
+        await db.schema
+          .createIndex("decisions_by_batch")
+          .on("decisions")
+          .columns(["batch_id", "row_number"])
+          .execute();
+        for (const statement of d.appendOnly("decisions")) await sql.raw(statement).execute(db);
+
+        await db.schema
+          .createTable("outcomes")
+          .addColumn("decision_id", "text", (c) =>
+            c.primaryKey().notNull().references("decisions.id"),
+          )
+          .addColumn("outcome", "text", (c) => c.notNull())
+          .addColumn("recorded_at", d.bigint, (c) => c.notNull())
+          .addColumn("recorded_by", "text", (c) => c.notNull())
+          .execute();
+        for (const statement of d.appendOnly("outcomes")) await sql.raw(statement).execute(db);
+      },
+    },
   };
 }
 

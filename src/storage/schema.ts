@@ -135,6 +135,42 @@ export interface ApiTokensTable {
   revoked_at: number | null;
 }
 
+/** One credit decision the server made; append-only (triggers refuse UPDATE and DELETE). */
+export interface DecisionsTable {
+  /** Time-ordered UUIDv7 made by the application, so it can be returned before the commit. */
+  id: string;
+  created_at: number;
+  request_id: string;
+  /** The file upload the row came from, or null for a single applicant. */
+  batch_id: string | null;
+  /** 1-based data row within the batch. */
+  row_number: number | null;
+  /** "api", "file" or "form". */
+  source: string;
+  model_name: string;
+  model_version: number;
+  /** JSON of the applicant as given, with canonical field names. */
+  input: string;
+  /** "good" or "bad". */
+  risk: string;
+  probability_bad: number;
+  confidence: number;
+  threshold: number;
+  /** JSON array of the reasons given (text or objects). */
+  reasons: string;
+  /** JSON explanation, when one was computed. */
+  explanation: string | null;
+}
+
+/** The observed outcome of a decision; written once (append-only like decisions). */
+export interface OutcomesTable {
+  decision_id: string;
+  /** "good" or "bad". */
+  outcome: string;
+  recorded_at: number;
+  recorded_by: string;
+}
+
 export interface DatabaseSchema {
   experiments: ExperimentsTable;
   runs: RunsTable;
@@ -150,4 +186,6 @@ export interface DatabaseSchema {
   alias_audit: AliasAuditTable;
   users: UsersTable;
   api_tokens: ApiTokensTable;
+  decisions: DecisionsTable;
+  outcomes: OutcomesTable;
 }

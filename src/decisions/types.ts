@@ -1,0 +1,88 @@
+/** The decision log's vocabulary: a credit decision, its observed outcome, pages of both. */
+import type { DecisionsTable } from "../storage/index.js";
+
+export const DECISION_SOURCES = ["api", "file", "form"] as const;
+export type DecisionSource = (typeof DECISION_SOURCES)[number];
+
+export const RISKS = ["good", "bad"] as const;
+export type Risk = (typeof RISKS)[number];
+
+/** A decision as the server makes it, before it is stored. */
+export interface NewDecision {
+  /** From `newDecisionId()`: time-ordered, so it can be returned to the client before commit. */
+  readonly id: string;
+  /** Milliseconds since the epoch. */
+  readonly createdAt: number;
+  readonly requestId: string;
+  /** The file upload the applicant came from; null for a single applicant. */
+  readonly batchId: string | null;
+  /** 1-based data row within the batch; null when `batchId` is null. */
+  readonly rowNumber: number | null;
+  readonly source: DecisionSource;
+  readonly modelName: string;
+  readonly modelVersion: number;
+  /** The applicant as given, with canonical field names (stored as JSON). */
+  readonly input: Readonly<Record<string, unknown>>;
+  readonly risk: Risk;
+  readonly probabilityBad: number;
+  readonly confidence: number;
+  readonly threshold: number;
+  /** The reasons given to the applicant, most important first (a JSON array: text or objects). */
+  readonly reasons: readonly unknown[];
+  /** Any JSON explanation (e.g. feature contributions); absent or null when none was computed. */
+  readonly explanation?: unknown;
+}
+
+/** What was later observed for an applicant: did the credit go good or bad. */
+export interface Outcome {
+  readonly decisionId: string;
+  readonly outcome: Risk;
+  readonly recordedAt: number;
+  readonly recordedBy: string;
+}
+
+/** A stored decision with its outcome, when one has been recorded. */
+export interface Decision extends NewDecision {
+  readonly explanation: unknown;
+  readonly outcome: Outcome | null;
+}
+
+export interface ListDecisionsQuery {
+  /** Inclusive lower bound on `createdAt` (ms). */
+  readonly since?: number;
+  /** Exclusive upper bound on `createdAt` (ms). */
+  readonly until?: number;
+  /** 1 to 1,000. */
+  readonly limit: number;
+  /** The `nextCursor` of the previous page: continue after that decision. */
+  readonly after?: string;
+}
+
+/** Newest first (by `createdAt`, then id). */
+export interface DecisionPage {
+  readonly decisions: Decision[];
+  /** Pass as `after` for the next page; null when this page is the last. */
+  readonly nextCursor: string | null;
+}
+
+export interface BatchPage {
+  /** Ordered by row number. */
+  readonly decisions: Decision[];
+  /** Decisions in the whole batch. */
+  readonly total: number;
+}
+
+/** A decision validated and serialised for the `decisions` table (`toDecisionRow`). */
+export type DecisionRow = DecisionsTable;
+
+/**
+ * Where the decision log commits its batches: one call is one transaction, all or nothing,
+ * durable when the promise resolves. `SqlDecisionStore` is one; `SqliteWorkerAppender` is
+ * another that keeps SQLite's fsync off the event loop. Rows arrive validated and serialised,
+ * so a malformed decision is refused alone, at `append`, never inside someone else's batch.
+ */
+export interface DecisionAppender {
+  appendRows(rows: readonly DecisionRow[]): Promise<void>;
+  /** Releases what the appender owns (never the database it was given). */
+  close?(): Promise<void>;
+}
