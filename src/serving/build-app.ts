@@ -1,6 +1,6 @@
 import fastifySwagger from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
-import Fastify, { type FastifyInstance } from "fastify";
+import Fastify, { type FastifyInstance, LogController } from "fastify";
 import { PACKAGE_VERSION } from "../core/index.js";
 import type { AppContext } from "../main.js";
 import fastifyMultipart from "@fastify/multipart";
@@ -69,7 +69,7 @@ export async function buildApp(
 ): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logLevel ? { level: options.logLevel } : false,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     // Slow clients cannot hold a connection open forever; a stuck handler answers 503.
     requestTimeout: 30_000,

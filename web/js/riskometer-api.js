@@ -1,0 +1,148 @@
+/**
+ * The scoring API as the Risk-O-Meter page uses it. Unlike api.js these calls keep the whole
+ * error body: a 422 carries per-row `errors` the page shows next to fields or in a table.
+ */
+
+/**
+ * A failed call: the problem details (title, detail, code, status) plus any row `errors`.
+ * `status` is 0 for a network failure and -1 for a cancelled upload.
+ */
+export class ScoringError extends Error {
+  /** @param {{ title?: string, detail?: string, code?: string, status?: number, errors?: any[] }} problem */
+  constructor(problem) {
+    super(problem.detail || problem.title || "Request failed");
+    this.name = "ScoringError";
+    this.title = problem.title || "Request failed";
+    this.detail = problem.detail || "";
+    this.code = problem.code || "";
+    this.status = problem.status ?? 0;
+    this.errors = Array.isArray(problem.errors) ? problem.errors : [];
+  }
+}
+
+const JSON_ACCEPT = "application/json, application/problem+json";
+
+/** A problem from a non-2xx response, whatever shape its body has. */
+function problemOf(status, statusText, data) {
+  if (data && typeof data === "object" && ("detail" in data || "errors" in data)) {
+    return new ScoringError({ ...data, status: data.status ?? status });
+  }
+  return new ScoringError({
+    title: statusText || "Request failed",
+    detail:
+      status === 413
+        ? "The file is larger than the server accepts. Split it into smaller files."
+        : `The server answered HTTP ${status}.`,
+    status,
+  });
+}
+
+function networkError(e) {
+  return new ScoringError({
+    title: "The server could not be reached",
+    detail: e instanceof Error ? e.message : String(e),
+    code: "NETWORK",
+    status: 0,
+  });
+}
+
+/**
+ * Sends a request and returns the JSON body; throws ScoringError for anything but 2xx.
+ *
+ * @param {string} path
+ * @param {{ method?: string, body?: unknown }} [options]
+ */
+export async function request(path, options = {}) {
+  let response;
+  try {
+    response = await fetch(path, {
+      method: options.method ?? "GET",
+      headers:
+        options.body === undefined
+          ? { accept: JSON_ACCEPT }
+          : { accept: JSON_ACCEPT, "content-type": "application/json" },
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      credentials: "same-origin",
+    });
+  } catch (e) {
+    throw networkError(e);
+  }
+  const type = response.headers.get("content-type") ?? "";
+  const data = type.includes("json") ? await response.json().catch(() => null) : null;
+  if (!response.ok) throw problemOf(response.status, response.statusText, data);
+  return data;
+}
+
+/** The applicant columns with labels, kinds, allowed values and ranges. */
+export async function loadSchema() {
+  const data = await request("/api/v1/schema");
+  return Array.isArray(data?.columns) ? data.columns : [];
+}
+
+/**
+ * Which model serves: `{ ready: true, model: { name, version } }`, or `{ ready: false, problem }`
+ * when none does (503) or the server cannot be asked.
+ */
+export async function readiness() {
+  try {
+    const data = await request("/readyz");
+    return { ready: data?.status === "ready", model: data?.model ?? null, problem: null };
+  } catch (e) {
+    return { ready: false, model: null, problem: e };
+  }
+}
+
+/** Scores one applicant (an object keyed by column name). */
+export function scoreApplicant(applicant) {
+  return request("/api/v1/predictions", { method: "POST", body: applicant });
+}
+
+/**
+ * Uploads a file for scoring with upload progress. `onProgress(fraction)` gets 0…1 while the
+ * bytes go up, then `onProgress(null)` while the server reads and scores them.
+ *
+ * @param {File} file
+ * @param {{ onProgress?: (fraction: number | null) => void }} [options]
+ * @returns {{ promise: Promise<any>, abort: () => void }}
+ */
+export function uploadFile(file, options = {}) {
+  const xhr = new XMLHttpRequest();
+  const promise = new Promise((resolve, reject) => {
+    xhr.open("POST", "/api/v1/predictions");
+    xhr.setRequestHeader("accept", JSON_ACCEPT);
+    xhr.responseType = "text";
+    xhr.upload.addEventListener("progress", (e) => {
+      if (e.lengthComputable) options.onProgress?.(e.total > 0 ? e.loaded / e.total : 1);
+    });
+    xhr.upload.addEventListener("load", () => options.onProgress?.(null));
+    xhr.addEventListener("load", () => {
+      let data = null;
+      try {
+        data = xhr.responseText ? JSON.parse(xhr.responseText) : null;
+      } catch {
+        // A non-JSON body (a proxy's error page): the status says enough.
+      }
+      if (xhr.status >= 200 && xhr.status < 300) resolve(data);
+      else reject(problemOf(xhr.status, xhr.statusText, data));
+    });
+    xhr.addEventListener("error", () => reject(networkError(new Error("the upload failed"))));
+    xhr.addEventListener("abort", () =>
+      reject(
+        new ScoringError({
+          title: "Upload cancelled",
+          detail: "Nothing was scored.",
+          status: -1,
+        }),
+      ),
+    );
+    const form = new FormData();
+    form.append("file", file, file.name);
+    xhr.send(form);
+  });
+  return { promise, abort: () => xhr.abort() };
+}
+
+/** Where the scored file of a batch is downloaded from. */
+export function scoredCsvUrl(batchId) {
+  return `/api/v1/batches/${encodeURIComponent(batchId)}/scored.csv`;
+}
