@@ -30,6 +30,8 @@ export interface Config {
   readonly token: string | undefined;
   /** Server log level: fatal, error, warn, info, debug, trace or silent. */
   readonly logLevel: string;
+  /** When a logged decision counts as durable in a SQLite decision log. */
+  readonly decisionSync: "normal" | "full";
 }
 
 interface Setting<K extends keyof Config> {
@@ -184,6 +186,23 @@ export const SETTINGS = [
       return level;
     },
   } satisfies Setting<"logLevel">,
+  {
+    key: "decisionSync",
+    env: "RISKOMETER_DECISION_SYNC",
+    defaultText: "`normal`",
+    description:
+      "SQLite decision log: `normal` answers once a decision is in the write-ahead log (survives the server being killed, not a power loss); `full` also flushes it to disk first (survives a power loss; one disk flush per group commit, which limits throughput). Postgres always commits durably.",
+    parse: (raw) => {
+      const v = optional(raw)?.toLowerCase() ?? "normal";
+      if (v !== "normal" && v !== "full") {
+        throw new AppError(
+          "CONFIG_INVALID",
+          `RISKOMETER_DECISION_SYNC="${raw}" must be normal or full`,
+        );
+      }
+      return v;
+    },
+  } satisfies Setting<"decisionSync">,
 ] as const;
 
 /** Reads the configuration from the environment; `overrides` (command-line options) win. */

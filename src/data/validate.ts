@@ -711,6 +711,24 @@ export interface ApplicantResult {
   readonly errors: RowError[];
 }
 
+// A validator plans its columns once; a server validates one applicant per request, so the plan
+// is kept per schema and label column instead of rebuilt for every applicant.
+const applicantValidators = new WeakMap<CreditSchema, Map<string, RecordValidator>>();
+
+function applicantValidator(schema: CreditSchema, label: string | undefined): RecordValidator {
+  let bySchema = applicantValidators.get(schema);
+  if (!bySchema) applicantValidators.set(schema, (bySchema = new Map()));
+  const key = label ?? "";
+  let validator = bySchema.get(key);
+  if (!validator) {
+    const header = schema.columns.map((c) => c.name);
+    if (label !== undefined) header.push(label);
+    validator = new RecordValidator(schema, header, { label: "optional" });
+    bySchema.set(key, validator);
+  }
+  return validator;
+}
+
 /**
  * Validates one applicant given as an object keyed by column name (a JSON request body, a
  * form), by the same rules as file rows. A missing key is a missing value (an error naming the
@@ -735,10 +753,9 @@ export function validateApplicant(
     if (typeof v === "number" || typeof v === "boolean") return String(v);
     return JSON.stringify(v) ?? "";
   };
-  const header = schema.columns.map((c) => c.name);
   const label = schema.target.aliases.find((a) => keys.has(a));
-  if (label !== undefined) header.push(label);
-  const validator = new RecordValidator(schema, header, { label: "optional" });
+  const validator = applicantValidator(schema, label);
+  const header = validator.header;
   const batch = validator.validate([header.map(cell)], 1);
   const ok = batch.table.n === 1;
   return {

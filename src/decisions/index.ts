@@ -2,7 +2,7 @@
 export { DecisionLog, type DecisionLogOptions, type DecisionLogStats } from "./decision-log.js";
 export { isDecisionId, newDecisionId } from "./decision-id.js";
 export { DECISION_COLUMNS, toDecisionRow } from "./decision-rows.js";
-export { openDecisionLog } from "./open-decision-log.js";
+export { openDecisionLog, type OpenDecisionLogOptions } from "./open-decision-log.js";
 export { SqlDecisionStore } from "./sql-decision-store.js";
 export {
   SqliteWorkerAppender,

@@ -11,10 +11,15 @@ import type { DecisionAppender } from "./types.js";
  * driver is synchronous, see `SqliteWorkerAppender`); an in-memory SQLite database cannot be
  * shared with a worker, so it commits in-thread; Postgres commits through the pool.
  */
-const APPENDERS: Record<DialectName, (database: Database) => Promise<DecisionAppender>> = {
-  sqlite: async (database) => {
+const APPENDERS: Record<
+  DialectName,
+  (database: Database, options: OpenDecisionLogOptions) => Promise<DecisionAppender>
+> = {
+  sqlite: async (database, options) => {
     const file = database.url.slice("sqlite:".length);
-    return file === ":memory:" ? new SqlDecisionStore(database) : SqliteWorkerAppender.open(file);
+    return file === ":memory:"
+      ? new SqlDecisionStore(database)
+      : SqliteWorkerAppender.open(file, { synchronous: options.sqliteSync });
   },
   postgres: async (database) => {
     // With synchronous_commit off, Postgres acknowledges a commit before its WAL reaches disk: a
@@ -42,7 +47,15 @@ const APPENDERS: Record<DialectName, (database: Database) => Promise<DecisionApp
  */
 export async function openDecisionLog(
   database: Database,
-  options: DecisionLogOptions = {},
+  options: OpenDecisionLogOptions = {},
 ): Promise<DecisionLog> {
-  return new DecisionLog(await APPENDERS[database.dialect.name](database), options);
+  return new DecisionLog(await APPENDERS[database.dialect.name](database, options), options);
+}
+
+export interface OpenDecisionLogOptions extends DecisionLogOptions {
+  /**
+   * SQLite files: when a commit counts as durable (see SqliteWorkerAppenderOptions.synchronous).
+   * Postgres always commits with its own durable `synchronous_commit`.
+   */
+  readonly sqliteSync?: "full" | "normal";
 }

@@ -126,7 +126,7 @@ export async function buildApp(
 
   const metrics = new ServingMetrics();
   metrics.install(app);
-  const log = await openDecisionLog(ctx.database);
+  const log = await openDecisionLog(ctx.database, { sqliteSync: ctx.config.decisionSync });
   const decisions = new SqlDecisionStore(ctx.database);
   let state: ServingState | null = null;
   const holder = new ModelHolder(ctx.registry, {
