@@ -1,5 +1,5 @@
 import type { Readable } from "node:stream";
-import ExcelJS from "exceljs";
+import type ExcelJS from "exceljs";
 import { AppError } from "../core/errors.js";
 import { CREDIT_SCHEMA, type CreditSchema } from "./schema.js";
 import { RecordValidator, type LabelMode, type ValidatedBatch } from "./validate.js";
@@ -42,7 +42,10 @@ export async function* readXlsxApplicants(
 ): AsyncGenerator<ValidatedBatch> {
   const size = options.batchSize ?? 8192;
   const schema = options.schema ?? CREDIT_SCHEMA;
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(stream, {
+  // Loaded on first use: the library takes a quarter of a second to import, which a server
+  // that may never see a workbook should not pay at start.
+  const { default: excel } = await import("exceljs");
+  const reader = new excel.stream.xlsx.WorkbookReader(stream, {
     sharedStrings: "cache",
     hyperlinks: "ignore",
     styles: "ignore",

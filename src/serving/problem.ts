@@ -41,9 +41,6 @@ export function toProblem(error: unknown): Problem {
   if (fastifyError.validation) {
     return problem("INVALID_ARGUMENT", 400, validationDetail(fastifyError));
   }
-  if (fastifyError.code === "FST_ERR_HANDLER_TIMEOUT") {
-    return problem("INTERNAL", 503, "The server took too long to answer; please try again.");
-  }
   const status = fastifyError.statusCode;
   if (typeof status === "number" && status >= 400 && status < 500) {
     return problem("INVALID_ARGUMENT", status, String(fastifyError.message));

@@ -2,7 +2,6 @@ import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import SqliteDatabase from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
-import pg from "pg";
 import { AppError } from "../core/errors.js";
 import { DIALECTS, type DialectProfile, migrateToLatest } from "./migrations.js";
 import type { DatabaseSchema } from "./schema.js";
@@ -21,7 +20,7 @@ export interface OpenDatabaseOptions {
   readonly migrate?: boolean;
 }
 
-type Opener = (url: string) => Database;
+type Opener = (url: string) => Database | Promise<Database>;
 
 const PG_INT8 = 20;
 
@@ -63,13 +62,15 @@ function openSqlite(url: string): Database {
   };
 }
 
-function openPostgres(url: string): Database {
+async function openPostgres(url: string): Promise<Database> {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch (e) {
     throw new AppError("STORE_URI_INVALID", `database URL is not a valid URL: ${String(e)}`);
   }
+  // Loaded on first use, so the embedded (SQLite) mode never pays for the Postgres driver.
+  const { default: pg } = await import("pg");
   const pool = new pg.Pool({
     connectionString: url,
     max: 10,
@@ -111,7 +112,7 @@ export async function openDatabase(
       `unknown database URL scheme ${scheme ? `"${scheme}"` : "(none)"} in "${redact(url)}"; valid: ${DATABASE_URL_SCHEMES.join(", ")}`,
     );
   }
-  const opened = opener(url);
+  const opened = await opener(url);
   const database: Database = { ...opened, close: () => opened.db.destroy() };
   if (options.migrate ?? true) {
     try {

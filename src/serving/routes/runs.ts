@@ -291,8 +291,6 @@ export async function runRoutes(app: FastifyInstance, opts: { ctx: AppContext })
           },
         }),
       },
-      // The server's handler timeout runs until the last byte is sent: give downloads longer.
-      handlerTimeout: 30 * 60_000,
     },
     async (request, reply) => {
       const { id } = request.params;
