@@ -129,6 +129,7 @@ export async function buildApp(
   const metrics = new ServingMetrics();
   metrics.install(app);
   const log = await openDecisionLog(ctx.database, { sqliteSync: ctx.config.decisionSync });
+  metrics.watchDecisionLog(() => log.stats());
   const decisions = new SqlDecisionStore(ctx.database);
   let state: ServingState | null = null;
   const holder = new ModelHolder(ctx.registry, {

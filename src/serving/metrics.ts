@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { DecisionLogStats } from "../decisions/index.js";
 
 /**
  * The server's Prometheus metrics, on a registry of its own (two apps in one process — tests —
@@ -12,7 +13,6 @@ export class ServingMetrics {
   readonly predictions: Counter<"risk" | "source">;
   readonly probabilityBad: Histogram;
   readonly modelInfo: Gauge<"name" | "version">;
-  readonly decisionsLogged: Counter;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: "riskometer_process_" });
@@ -47,10 +47,48 @@ export class ServingMetrics {
       labelNames: ["name", "version"],
       registers: [this.registry],
     });
-    this.decisionsLogged = new Counter({
-      name: "riskometer_decisions_logged_total",
-      help: "Decisions durably written to the decision log",
+  }
+
+  /**
+   * Exposes the decision log's own counters (read at scrape time, so they match what was
+   * committed): decisions and commits (their ratio is the mean group-commit size), failures
+   * and the queue.
+   */
+  watchDecisionLog(stats: () => DecisionLogStats): void {
+    const counter = (name: string, help: string, read: (s: DecisionLogStats) => number) =>
+      new Counter({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          // Totals kept by the log itself; mirror them rather than count twice.
+          this.reset();
+          this.inc(read(stats()));
+        },
+      });
+    counter(
+      "riskometer_decisions_logged_total",
+      "Decisions committed to the decision log",
+      (s) => s.committedDecisions,
+    );
+    counter(
+      "riskometer_decision_log_commits_total",
+      "Group commits of the decision log",
+      (s) => s.commits,
+    );
+    counter(
+      "riskometer_decision_log_failed_decisions_total",
+      "Decisions whose commit failed (their requests were answered with an error)",
+      (s) => s.failedDecisions,
+    );
+    new Gauge({
+      name: "riskometer_decision_log_queued",
+      help: "Decisions waiting for or in the commit under way",
       registers: [this.registry],
+      collect() {
+        const s = stats();
+        this.set(s.queuedDecisions + s.inFlightDecisions);
+      },
     });
   }
 

@@ -36,7 +36,6 @@ export class ServingState {
     count: (risk: "good" | "bad", source: string, probabilityBad: number): void => {
       this.serving.predictions.inc({ risk, source });
       this.serving.probabilityBad.observe(probabilityBad);
-      this.serving.decisionsLogged.inc();
     },
   };
 }
