@@ -4,6 +4,15 @@
  */
 export { ALGORITHMS, ALGORITHM_NAMES } from "./algorithms.js";
 export { CALIBRATION_METHODS, type CalibrationMethod } from "./calibration/index.js";
+export {
+  createExplainer,
+  explainRow,
+  topReasons,
+  type Explainer,
+  type Explanation,
+  type ExplanationSpace,
+  type Reason,
+} from "./explain/index.js";
 export { METRICS, METRIC_NAMES, type Metric, type MetricName } from "./metrics/index.js";
 export { crossValidatePipeline, type PipelineCvOptions } from "./pipeline/evaluate.js";
 export { JOBS_MODULE } from "./pipeline/jobs.js";

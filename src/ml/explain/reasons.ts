@@ -1,0 +1,68 @@
+import { AppError } from "../../core/errors.js";
+import type { Column, CreditSchema } from "../../data/index.js";
+import type { Explanation } from "./explainer.js";
+
+/** One reason for a score: a feature whose value pushed the applicant towards `bad`. */
+export interface Reason {
+  /** Column name, e.g. `checking_status`. */
+  readonly feature: string;
+  /** Readable column name, e.g. `Checking account`. */
+  readonly label: string;
+  /** Canonical value: the category's value (e.g. `<0`) or the number. */
+  readonly value: string | number;
+  /** Readable value, e.g. `below 0 DM` or `48 months`. */
+  readonly valueLabel: string;
+  /** The feature's contribution, in the explanation's space. */
+  readonly contribution: number;
+  /** The reason as shown to the applicant, e.g. `Checking account: below 0 DM`. */
+  readonly text: string;
+}
+
+/**
+ * The `k` features that push the score furthest towards `bad` (largest positive contributions;
+ * ties in feature order; features that lower the risk are never reasons). `row` is the
+ * explained row: categorical values as indices into the schema's values, numbers as they are.
+ *
+ * @example
+ *   topReasons(explainer.explain(row), row, CREDIT_SCHEMA, 2).map((r) => r.text);
+ *   // ["Checking account: below 0 DM", "Duration: 48 months"]
+ */
+export function topReasons(
+  explanation: Explanation,
+  row: ArrayLike<number>,
+  schema: CreditSchema,
+  k = 3,
+): Reason[] {
+  const { contributions, features } = explanation;
+  const byName = new Map(schema.columns.map((c) => [c.name, c]));
+  const candidates: number[] = [];
+  for (let f = 0; f < contributions.length; f++) if (contributions[f] > 0) candidates.push(f);
+  // Array.prototype.sort is stable, so equal contributions keep feature order.
+  candidates.sort((a, b) => contributions[b] - contributions[a]);
+  return candidates.slice(0, Math.max(0, k)).map((f) => {
+    const column = byName.get(features[f]);
+    if (!column) {
+      throw new AppError(
+        "SCHEMA_MISMATCH",
+        `the model's feature ${JSON.stringify(features[f])} is not a column of the schema`,
+      );
+    }
+    const { value, valueLabel } = describe(column, row[f]);
+    return {
+      feature: column.name,
+      label: column.label,
+      value,
+      valueLabel,
+      contribution: contributions[f],
+      text: `${column.label}: ${valueLabel}`,
+    };
+  });
+}
+
+function describe(column: Column, x: number): { value: string | number; valueLabel: string } {
+  if (column.kind === "categorical") {
+    const v = Number.isInteger(x) ? column.values[x] : undefined;
+    return v ? { value: v.value, valueLabel: v.label } : { value: x, valueLabel: "unknown" };
+  }
+  return { value: x, valueLabel: column.unit ? `${x} ${column.unit}` : `${x}` };
+}
