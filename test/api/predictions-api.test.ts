@@ -73,11 +73,21 @@ afterAll(async () => {
 
 describe("single applicants", () => {
   it("scores one applicant with risk, probability, confidence, model and reasons, and logs the decision", async () => {
+    // A refused applicant: its decision must carry reasons.
+    const all = await app.inject({
+      method: "POST",
+      url: "/api/v1/predictions",
+      payload: applicants,
+    });
+    const refused = (all.json().predictions as { row: number; risk: string }[]).find(
+      (p) => p.risk === "bad",
+    );
+    const applicant = applicants[(refused?.row ?? 1) - 1];
     const before = await decisionCount();
     const res = await app.inject({
       method: "POST",
       url: "/api/v1/predictions",
-      payload: applicants[0],
+      payload: applicant,
     });
     expect(res.statusCode).toBe(200);
     const body = res.json();
@@ -109,7 +119,39 @@ describe("single applicants", () => {
       source: "api",
       outcome: null,
     });
-    expect(logged.json().input.checking_status).toBe(applicants[0].checking_status);
+    expect(p.risk).toBe("bad");
+    expect(logged.json().input.checking_status).toBe(applicant.checking_status);
+    expect(logged.json().reasons).toEqual(p.reasons);
+  });
+
+  it("gives reasons for every refusal, and for accepted applicants when asked", async () => {
+    const res = await app.inject({
+      method: "POST",
+      url: "/api/v1/predictions",
+      payload: applicants,
+    });
+    const predictions = res.json().predictions as { risk: string; reasons: unknown[] }[];
+    const bad = predictions.filter((p) => p.risk === "bad");
+    const good = predictions.filter((p) => p.risk === "good");
+    expect(bad.length).toBeGreaterThan(0);
+    expect(good.length).toBeGreaterThan(0);
+    for (const p of bad) expect(p.reasons.length).toBeGreaterThan(0);
+    for (const p of good) expect(p.reasons).toEqual([]);
+    const all = await app.inject({
+      method: "POST",
+      url: "/api/v1/predictions?reasons=all",
+      payload: applicants,
+    });
+    const explained = (all.json().predictions as { risk: string; reasons: unknown[] }[]).filter(
+      (p) => p.risk === "good",
+    );
+    expect(explained.some((p) => p.reasons.length > 0)).toBe(true);
+    const wrong = await app.inject({
+      method: "POST",
+      url: "/api/v1/predictions?reasons=some",
+      payload: applicants[0],
+    });
+    expect(wrong.statusCode).toBe(400);
   });
 
   it("refuses malformed JSON (400) and an invalid applicant (422) naming each field, logging nothing", async () => {

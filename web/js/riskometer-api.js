@@ -94,7 +94,8 @@ export async function readiness() {
 
 /** Scores one applicant (an object keyed by column name). */
 export function scoreApplicant(applicant) {
-  return request("/api/v1/predictions", { method: "POST", body: applicant });
+  // One applicant at a time: ask for the reasons even when the decision is good.
+  return request("/api/v1/predictions?reasons=all", { method: "POST", body: applicant });
 }
 
 /**

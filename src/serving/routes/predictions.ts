@@ -47,14 +47,27 @@ function canonicalInput(values: ArrayLike<number>): Record<string, string | numb
   return out;
 }
 
+/** What every decision of one request shares. */
+interface RequestInfo {
+  readonly requestId: string;
+  readonly createdAt: number;
+  /** Also explain `good` decisions (`?reasons=all`); `bad` ones always are. */
+  readonly explainGood: boolean;
+}
+
+interface Common extends RequestInfo {
+  readonly source: DecisionSource;
+  readonly batchId: string | null;
+}
+
 function decide(
   scorer: Scorer,
   values: ArrayLike<number>,
-  common: { requestId: string; source: DecisionSource; batchId: string | null; createdAt: number },
+  common: Common,
   rowNumber: number | null,
   extras?: Record<string, string>,
 ): { decision: NewDecision; out: PredictionOut } {
-  const scored = scorer.score(values);
+  const scored = scorer.score(values, common.explainGood);
   const id = newDecisionId();
   const decision: NewDecision = {
     id,
@@ -170,41 +183,47 @@ export async function predictionRoutes(app: FastifyInstance, opts: PredictionRou
     done(null, payload),
   );
 
-  app.post<{ Body: Applicant | Applicant[] | Readable }>(
+  app.post<{ Body: Applicant | Applicant[] | Readable; Querystring: { reasons: "bad" | "all" } }>(
     "/api/v1/predictions",
     {
       bodyLimit: opts.maxFileBytes,
       schema: {
         tags: ["scoring"],
         summary: "Score applicants",
-        description: `One applicant (a JSON object keyed by column name) or many (a JSON array of up to ${MAX_JSON_APPLICANTS}); or a file: a \`text/csv\` body, or a \`multipart/form-data\` upload of a .csv or .xlsx file in the field \`file\`. Valid applicants are scored and logged; invalid ones are listed in \`errors\` with row, column and reason. A single invalid applicant is refused with 422 and nothing is logged. Each prediction carries the top reasons towards \`bad\` (exact contributions; see docs/api.md). ${READ_NOTE}`,
+        description: `One applicant (a JSON object keyed by column name) or many (a JSON array of up to ${MAX_JSON_APPLICANTS}); or a file: a \`text/csv\` body, or a \`multipart/form-data\` upload of a .csv or .xlsx file in the field \`file\`. Valid applicants are scored and logged; invalid ones are listed in \`errors\` with row, column and reason. A single invalid applicant is refused with 422 and nothing is logged. Each refused (\`bad\`) prediction carries the top reasons towards \`bad\` (exact contributions; see docs/api.md); accepted ones too with \`?reasons=all\`. ${READ_NOTE}`,
+        querystring: {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            reasons: {
+              type: "string",
+              enum: ["bad", "all"],
+              default: "bad",
+              description:
+                "`bad` (default): reasons for every refused applicant; `all`: for accepted ones too (exact explanations of a large forest or blend cost milliseconds per applicant)",
+            },
+          },
+        },
         response: withProblems({ 200: PREDICTIONS_RESPONSE }),
       },
     },
     async (request) => {
       const model = state.requireScorer();
-      const createdAt = Date.now();
-      if (request.isMultipart()) return scoreUpload(request, model, createdAt);
+      const info: RequestInfo = {
+        requestId: request.id,
+        createdAt: Date.now(),
+        explainGood: request.query.reasons === "all",
+      };
+      if (request.isMultipart()) return scoreUpload(request, model, info);
       const body = request.body;
       if (isStream(body)) {
-        return scoreFile(
-          request,
-          model,
-          createdAt,
-          readApplicants(limited(body, opts.maxFileBytes)),
-        );
+        return scoreFile(model, info, readApplicants(limited(body, opts.maxFileBytes)));
       }
       if (Array.isArray(body)) {
         // An array is a batch: its decisions keep their row numbers and download as a file.
-        const batchId = newDecisionId();
-        return scoreArray(body, model, {
-          requestId: request.id,
-          source: "api",
-          batchId,
-          createdAt,
-        });
+        return scoreArray(body, model, { ...info, source: "api", batchId: newDecisionId() });
       }
-      const common = { requestId: request.id, source: "api" as const, batchId: null, createdAt };
+      const common: Common = { ...info, source: "api", batchId: null };
       if (body === null || typeof body !== "object") {
         throw new AppError(
           "INVALID_ARGUMENT",
@@ -229,7 +248,7 @@ export async function predictionRoutes(app: FastifyInstance, opts: PredictionRou
   async function scoreArray(
     body: Applicant[],
     model: Scorer,
-    common: { requestId: string; source: DecisionSource; batchId: string; createdAt: number },
+    common: Common & { readonly batchId: string },
   ) {
     if (body.length > MAX_JSON_APPLICANTS) {
       throw new AppError(
@@ -273,7 +292,7 @@ export async function predictionRoutes(app: FastifyInstance, opts: PredictionRou
     };
   }
 
-  async function scoreUpload(request: FastifyRequest, model: Scorer, createdAt: number) {
+  async function scoreUpload(request: FastifyRequest, model: Scorer, info: RequestInfo) {
     const file = await request.file({ limits: { fileSize: opts.maxFileBytes, files: 1 } });
     if (!file)
       throw new AppError(
@@ -290,10 +309,8 @@ export async function predictionRoutes(app: FastifyInstance, opts: PredictionRou
         `"${file.filename}" is neither a CSV (.csv) nor an Excel (.xlsx) file`,
       );
     }
-    const batches = isXlsx
-      ? readXlsxApplicants(file.file, { keepRaw: true })
-      : readApplicants(file.file, { keepRaw: true });
-    const result = await scoreFile(request, model, createdAt, batches);
+    const batches = isXlsx ? readXlsxApplicants(file.file) : readApplicants(file.file);
+    const result = await scoreFile(model, info, batches);
     if (file.file.truncated) {
       throw new AppError(
         "INVALID_ARGUMENT",
@@ -304,13 +321,12 @@ export async function predictionRoutes(app: FastifyInstance, opts: PredictionRou
   }
 
   async function scoreFile(
-    request: FastifyRequest,
     model: Scorer,
-    createdAt: number,
+    info: RequestInfo,
     batches: AsyncIterable<ValidatedBatch>,
   ) {
     const batchId = newDecisionId();
-    const common = { requestId: request.id, source: "file" as const, batchId, createdAt };
+    const common: Common = { ...info, source: "file", batchId };
     const predictions: PredictionOut[] = [];
     const errors: RowError[] = [];
     let rows = 0;
