@@ -9,6 +9,11 @@ const benches = [
   ["../dist/bench/csv-read.bench.js", "1000000"],
   ["../dist/bench/trees.bench.js"],
   ["run-search.bench.mjs", "10000"],
+  ["decision-log.bench.mjs"],
+  ["../dist/bench/explain.bench.js"],
+  // These two need Debian's wrk and chromium.
+  ["serve.bench.mjs", "gbdt", "15", "1000000"],
+  ["upload.bench.mjs", "100000", "gbdt"],
 ];
 for (const [file, ...args] of benches) {
   console.log(`\n# ${file}`);

@@ -100,11 +100,12 @@ export class ServingMetrics {
 
   /** Counts every request by its route pattern (never the raw URL: ids would explode labels). */
   install(app: FastifyInstance): void {
-    app.addHook("onResponse", async (request, reply) => {
+    app.addHook("onResponse", (request, reply, done) => {
       const route = request.routeOptions.url ?? "unmatched";
       const labels = { method: request.method, route };
       this.requests.inc({ ...labels, status: String(reply.statusCode) });
       this.latency.observe(labels, reply.elapsedTime / 1000);
+      done();
     });
     app.get(
       "/metrics",

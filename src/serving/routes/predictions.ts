@@ -331,6 +331,7 @@ export async function predictionRoutes(app: FastifyInstance, opts: PredictionRou
     const errors: RowError[] = [];
     let rows = 0;
     let bad = 0;
+    const commits: Promise<void>[] = [];
     for await (const batch of batches) {
       rows += batch.records;
       errors.push(...batch.errors);
@@ -347,12 +348,18 @@ export async function predictionRoutes(app: FastifyInstance, opts: PredictionRou
         decisions[k] = decision;
         predictions.push(out);
       }
-      await state.log.appendMany(decisions);
-      for (const d of decisions) {
-        if (d.risk === "bad") bad++;
-        state.metrics.count(d.risk, "file", d.probabilityBad);
-      }
+      // Not awaited here: the log commits this batch while the next one is read and scored.
+      // Every commit is awaited below, before the answer; a failed one fails the request.
+      commits.push(
+        state.log.appendMany(decisions).then(() => {
+          for (const d of decisions) {
+            if (d.risk === "bad") bad++;
+            state.metrics.count(d.risk, "file", d.probabilityBad);
+          }
+        }),
+      );
     }
+    await Promise.all(commits);
     const rejected = new Set(errors.map((e) => e.row)).size;
     return {
       batchId,
