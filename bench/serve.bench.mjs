@@ -4,6 +4,7 @@
 // Needs wrk (Debian: apt-get install wrk).
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { get } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BIN, cli, fmt } from "./lib.mjs";
@@ -130,7 +131,16 @@ try {
     );
     done += more.total;
   }
-  const metrics = await (await fetch(`${url}/metrics`)).text();
+  // A fresh connection (node:http without an agent): fetch's pooled one may have idled past the
+  // server's keep-alive while wrk ran.
+  const metrics = await new Promise((resolve, reject) => {
+    get(`${url}/metrics`, { agent: false }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (c) => (text += c));
+      res.on("end", () => resolve(text));
+    }).on("error", reject);
+  });
   const logged = metrics
     .split("\n")
     .filter((l) => l.startsWith("riskometer_decisions_logged_total"))

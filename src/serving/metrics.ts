@@ -15,7 +15,7 @@ export class ServingMetrics {
   readonly modelInfo: Gauge<"name" | "version">;
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: "riskometer_process_" });
+    collectDefaultMetrics({ register: this.registry, prefix: "riskometer_" });
     this.requests = new Counter({
       name: "riskometer_http_requests_total",
       help: "HTTP requests by method, route and status code",

@@ -5,12 +5,12 @@
  * scored-file download; the single-applicant form with its field errors; keyboard use; and the
  * page with no model serving. Screenshots go to /tmp/riskometer-shots/riskometer-*.png.
  */
-import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
-import { type Browser, type BrowserContext, type Page, chromium } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { launchChromium } from "../support/browser.js";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/core/config.js";
 import { type AppContext, openContext } from "../../src/main.js";
@@ -24,7 +24,6 @@ import {
   trainedWorld,
 } from "./riskometer-fixtures.js";
 
-const CHROMIUM = process.env.RISKOMETER_CHROMIUM ?? "/usr/bin/chromium";
 const SHOTS = "/tmp/riskometer-shots";
 
 let world: TrainedWorld;
@@ -49,26 +48,11 @@ async function waitUntilReady(url: string, timeoutMs = 30_000) {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}; set RISKOMETER_CHROMIUM`);
-  }
   world = await trainedWorld();
   app = await buildApp(world.ctx, { modelPollMs: 0 });
   base = await app.listen({ host: "127.0.0.1", port: 0 });
   await waitUntilReady(base);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  browser = await launchChromium();
   await mkdir(SHOTS, { recursive: true });
   files = await mkdtemp(join(tmpdir(), "riskometer-rom-files-"));
 }, 180_000);

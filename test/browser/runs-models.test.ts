@@ -4,15 +4,14 @@
  * with plots, and the promotion form's refusal and success. Screenshots go to
  * /tmp/riskometer-shots for a human to look at.
  */
-import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import type { FastifyInstance } from "fastify";
-import { type Browser, type BrowserContext, type Page, chromium } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { launchChromium } from "../support/browser.js";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { buildApp } from "../../src/serving/index.js";
 import { type SeededWorld, seedWorld } from "../api/fixtures.js";
 
-const CHROMIUM = process.env.RISKOMETER_CHROMIUM ?? "/usr/bin/chromium";
 const SHOTS = "/tmp/riskometer-shots";
 
 let world: SeededWorld;
@@ -25,25 +24,10 @@ let page: Page;
 let pageErrors: string[];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}; set RISKOMETER_CHROMIUM`);
-  }
   world = await seedWorld();
   app = await buildApp(world.ctx);
   base = await app.listen({ host: "127.0.0.1", port: 0 });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  browser = await launchChromium();
   await mkdir(SHOTS, { recursive: true });
 });
 
