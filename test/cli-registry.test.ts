@@ -497,14 +497,19 @@ describe("riskometer db", () => {
     try {
       const first = await run(["db", "migrate"], {}, fresh);
       expect(first.code, first.stderr).toBe(0);
-      expect(first.stdout).toMatch(/applied 1 migration\(s\):\n\s+0001_tracking_and_registry/);
+      expect(first.stdout).toMatch(
+        /applied 2 migration\(s\):\n\s+0001_tracking_and_registry\n\s+0002_decision_log/,
+      );
       const second = await run(["db", "migrate"], {}, fresh);
       expect(second.stdout).toMatch(/up to date, no migration applied/);
       const status = await run(["db", "status", "--json"], {}, fresh);
       expect(JSON.parse(status.stdout)).toMatchObject({
         database: `sqlite:${join(fresh, "riskometer.db")}`,
         upToDate: true,
-        migrations: [{ name: "0001_tracking_and_registry", state: "applied" }],
+        migrations: [
+          { name: "0001_tracking_and_registry", state: "applied" },
+          { name: "0002_decision_log", state: "applied" },
+        ],
       });
     } finally {
       await rm(fresh, { recursive: true, force: true });
