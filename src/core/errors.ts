@@ -93,6 +93,11 @@ export const ERROR_CODES = {
     summary:
       "The user's role does not allow the action, or the four-eyes rule forbids approving one's own version.",
   },
+  FILE_TOO_LARGE: {
+    status: 413,
+    exitCode: 4,
+    summary: "An uploaded file is larger than the server accepts; split it.",
+  },
   MODEL_NOT_READY: {
     status: 503,
     exitCode: 6,

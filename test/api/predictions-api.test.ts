@@ -263,6 +263,41 @@ describe("files", () => {
     expect(a).toHaveLength(10);
   });
 
+  it("refuses a file over the size limit, or broken half-way, and logs none of its rows", async () => {
+    const small = await buildApp(world.ctx, { modelPollMs: 0, maxFileBytes: 4000 });
+    try {
+      const before = await decisionCount();
+      const big = csvOf(applicants);
+      expect(big.length).toBeGreaterThan(4000);
+      const body = await small.inject({
+        method: "POST",
+        url: "/api/v1/predictions",
+        headers: { "content-type": "text/csv" },
+        payload: big,
+      });
+      expect(body.statusCode).toBe(413);
+      expect(body.json().detail).toMatch(/larger than the 0.004 MB/);
+      const upload = await small.inject({
+        method: "POST",
+        url: "/api/v1/predictions",
+        ...multipart("big.csv", "text/csv", big),
+      });
+      expect(upload.statusCode, upload.body).toBe(413);
+      expect(upload.json().code).toBe("FILE_TOO_LARGE");
+      const broken = await app.inject({
+        method: "POST",
+        url: "/api/v1/predictions",
+        headers: { "content-type": "text/csv" },
+        payload: `${csvOf(applicants.slice(0, 5))}"unclosed,quote\n`,
+      });
+      expect(broken.statusCode).toBe(400);
+      expect(broken.json().code).toBe("PARSE_ERROR");
+      expect(await decisionCount()).toBe(before);
+    } finally {
+      await small.close();
+    }
+  });
+
   it("explains what is wrong with a file it cannot read", async () => {
     const missing = await app.inject({
       method: "POST",

@@ -2,7 +2,7 @@ import type { Readable } from "node:stream";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { AppError } from "../../core/errors.js";
 import {
-  CREDIT_SCHEMA,
+  type CreditSchema,
   type RowError,
   type ValidatedBatch,
   readApplicants,
@@ -38,9 +38,12 @@ interface PredictionOut {
 }
 
 /** The canonical applicant (schema values by column name) that a decision records. */
-function canonicalInput(values: ArrayLike<number>): Record<string, string | number> {
+function canonicalInput(
+  schema: CreditSchema,
+  values: ArrayLike<number>,
+): Record<string, string | number> {
   const out: Record<string, string | number> = {};
-  CREDIT_SCHEMA.columns.forEach((column, j) => {
+  schema.columns.forEach((column, j) => {
     const v = values[j];
     out[column.name] = column.kind === "categorical" ? column.values[v].value : v;
   });
@@ -78,7 +81,9 @@ function decide(
     source: common.source,
     modelName: scorer.name,
     modelVersion: scorer.version,
-    input: extras ? { ...canonicalInput(values), ...extras } : canonicalInput(values),
+    input: extras
+      ? { ...canonicalInput(scorer.schema, values), ...extras }
+      : canonicalInput(scorer.schema, values),
     risk: scored.risk,
     probabilityBad: scored.probabilityBad,
     confidence: scored.confidence,
@@ -97,6 +102,13 @@ function decide(
   return { decision, out };
 }
 
+function tooLarge(maxBytes: number): AppError {
+  return new AppError(
+    "FILE_TOO_LARGE",
+    `the file is larger than the ${(maxBytes / 1e6).toLocaleString("en", { maximumFractionDigits: 3 })} MB this server accepts; split it`,
+  );
+}
+
 /** Caps a streamed upload: fastify's body limit does not see bodies handed on as streams. */
 async function* limited(stream: Readable, maxBytes: number): AsyncGenerator<Buffer> {
   let total = 0;
@@ -105,10 +117,7 @@ async function* limited(stream: Readable, maxBytes: number): AsyncGenerator<Buff
     total += buf.length;
     if (total > maxBytes) {
       stream.destroy();
-      throw new AppError(
-        "INVALID_ARGUMENT",
-        `the file is larger than the ${Math.round(maxBytes / 1e6)} MB this server accepts; split it`,
-      );
+      throw tooLarge(maxBytes);
     }
     yield buf;
   }
@@ -309,21 +318,26 @@ export async function predictionRoutes(app: FastifyInstance, opts: PredictionRou
         `"${file.filename}" is neither a CSV (.csv) nor an Excel (.xlsx) file`,
       );
     }
+    // The multipart parser cuts a file at the limit without an error (it marks it truncated):
+    // the reader then fails on the cut-off row, or finishes early. Either way the answer is the
+    // size limit, and scoreFile commits nothing for it.
+    const truncated = () => {
+      if (file.file.truncated) throw tooLarge(opts.maxFileBytes);
+    };
     const batches = isXlsx ? readXlsxApplicants(file.file) : readApplicants(file.file);
-    const result = await scoreFile(model, info, batches);
-    if (file.file.truncated) {
-      throw new AppError(
-        "INVALID_ARGUMENT",
-        `the file is larger than the ${Math.round(opts.maxFileBytes / 1e6)} MB this server accepts; split it`,
-      );
+    try {
+      return await scoreFile(model, info, batches, truncated);
+    } catch (e) {
+      truncated();
+      throw e;
     }
-    return result;
   }
 
   async function scoreFile(
     model: Scorer,
     info: RequestInfo,
     batches: AsyncIterable<ValidatedBatch>,
+    beforeCommit?: () => void,
   ) {
     const batchId = newDecisionId();
     const common: Common = { ...info, source: "file", batchId };
@@ -331,11 +345,10 @@ export async function predictionRoutes(app: FastifyInstance, opts: PredictionRou
     const errors: RowError[] = [];
     let rows = 0;
     let bad = 0;
-    const commits: Promise<void>[] = [];
+    const all: NewDecision[] = [];
     for await (const batch of batches) {
       rows += batch.records;
       errors.push(...batch.errors);
-      const decisions: NewDecision[] = new Array(batch.table.n);
       const values = new Float64Array(batch.table.columns.length);
       const extraHeader = batch.extras.header;
       for (let k = 0; k < batch.table.n; k++) {
@@ -345,21 +358,18 @@ export async function predictionRoutes(app: FastifyInstance, opts: PredictionRou
             ? undefined
             : Object.fromEntries(extraHeader.map((h, e) => [h, batch.extras.values[k][e]]));
         const { decision, out } = decide(model, values, common, batch.rowNumbers[k], extras);
-        decisions[k] = decision;
+        all.push(decision);
         predictions.push(out);
       }
-      // Not awaited here: the log commits this batch while the next one is read and scored.
-      // Every commit is awaited below, before the answer; a failed one fails the request.
-      commits.push(
-        state.log.appendMany(decisions).then(() => {
-          for (const d of decisions) {
-            if (d.risk === "bad") bad++;
-            state.metrics.count(d.risk, "file", d.probabilityBad);
-          }
-        }),
-      );
     }
-    await Promise.all(commits);
+    // One commit once the whole file has been read: a file that fails half-way (a syntax error,
+    // the size limit) leaves no decision behind, and a logged file is a complete one.
+    beforeCommit?.();
+    await state.log.appendMany(all);
+    for (const d of all) {
+      if (d.risk === "bad") bad++;
+      state.metrics.count(d.risk, "file", d.probabilityBad);
+    }
     const rejected = new Set(errors.map((e) => e.row)).size;
     return {
       batchId,
