@@ -34,8 +34,8 @@ export async function webRoutes(app: FastifyInstance, opts: { root?: string } = 
     cacheControl: true,
     maxAge: 0,
     setHeaders: (reply) => {
-      reply.header("content-security-policy", PAGE_CSP);
-      reply.header("referrer-policy", "no-referrer");
+      reply.setHeader("content-security-policy", PAGE_CSP);
+      reply.setHeader("referrer-policy", "no-referrer");
     },
   });
 }
