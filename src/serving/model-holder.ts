@@ -87,9 +87,8 @@ export class ModelHolder {
       target = await this.registry.resolve(`${this.options.name}@${this.alias}`);
     } catch (e) {
       // No such alias (never promoted, or removed on purpose): nothing serves.
-      this.lastError = e;
+      this.fail(e);
       if (e instanceof AppError && e.code === "NOT_FOUND") this.model = null;
-      this.options.onError?.(e);
       return;
     }
     if (this.model && this.model.version === target.version) return;
@@ -109,8 +108,15 @@ export class ModelHolder {
       this.lastError = null;
     } catch (e) {
       // A version that cannot be loaded (corrupt file, store down) leaves the last good one serving.
-      this.lastError = e;
-      this.options.onError?.(e);
+      this.fail(e);
     }
+  }
+
+  /** Records a failed check; reports it once, not on every poll while it lasts. */
+  private fail(e: unknown): void {
+    const message = (e as Error)?.message ?? String(e);
+    const previous = (this.lastError as Error | null)?.message;
+    this.lastError = e;
+    if (message !== previous) this.options.onError?.(e);
   }
 }
