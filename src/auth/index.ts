@@ -5,6 +5,7 @@ export {
   hashToken,
   hasRole,
   parseRole,
+  requireRole,
   type IssuedToken,
   type Role,
   type User,

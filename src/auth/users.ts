@@ -16,6 +16,20 @@ export function hasRole(role: Role, needed: Role): boolean {
   return ROLES.indexOf(role) >= ROLES.indexOf(needed);
 }
 
+/**
+ * Refuses (FORBIDDEN) a user whose role is below `needed`, saying what they tried.
+ *
+ * @example requireRole(user, "approver", 'move "champion"')
+ */
+export function requireRole(user: User, needed: Role, action: string): void {
+  if (!hasRole(user.role, needed)) {
+    throw new AppError(
+      "FORBIDDEN",
+      `${user.name} (${user.role}) may not ${action}: it needs the ${needed} role`,
+    );
+  }
+}
+
 export function parseRole(text: string): Role {
   if (!(ROLES as readonly string[]).includes(text)) {
     throw new AppError("INVALID_ARGUMENT", `role "${text}" is not one of ${ROLES.join(", ")}`);

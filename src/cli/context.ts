@@ -1,4 +1,4 @@
-import { type Role, type User, hasRole } from "../auth/index.js";
+import { type Role, type User, requireRole } from "../auth/index.js";
 import { loadConfig } from "../core/config.js";
 import { AppError } from "../core/index.js";
 import { type AppContext, openContext } from "../main.js";
@@ -43,11 +43,6 @@ export async function actingUser(
     );
   }
   const user = await ctx.users.authenticate(given);
-  if (needed !== undefined && !hasRole(user.role, needed)) {
-    throw new AppError(
-      "FORBIDDEN",
-      `${user.name} (${user.role}) may not ${action}: it needs the ${needed} role`,
-    );
-  }
+  if (needed !== undefined) requireRole(user, needed, action);
   return user;
 }

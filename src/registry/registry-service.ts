@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { hasRole, type User } from "../auth/users.js";
+import { requireRole, type User } from "../auth/users.js";
 import { AppError } from "../core/errors.js";
 import type { CreditSchema } from "../data/index.js";
 import { parseModel, type LoadedModel } from "../ml/index.js";
@@ -18,6 +18,24 @@ export interface RegistryServiceOptions {
   /** Let an approver move the serving alias to a version they registered (audited). */
   readonly allowSelfApproval: boolean;
   readonly clock?: () => number;
+}
+
+/**
+ * The rule every alias change follows: the serving alias needs an approver and a note saying
+ * why, other aliases a clerk. Returns the trimmed note.
+ */
+function checkMove(actor: User, alias: string, note: string, verb: "move" | "remove"): string {
+  checkAlias(alias);
+  const serving = alias === SERVING_ALIAS;
+  requireRole(actor, serving ? "approver" : "clerk", `${verb} "${alias}"`);
+  const why = note.trim();
+  if (serving && why === "") {
+    throw new AppError(
+      "INVALID_ARGUMENT",
+      `${verb === "move" ? "moving" : "removing"} "${SERVING_ALIAS}" needs a note saying why`,
+    );
+  }
+  return why;
 }
 
 /** The actor recorded for automatic moves (the first-version bootstrap). */
@@ -137,19 +155,8 @@ export class RegistryService {
     note: string;
     actor: User;
   }): Promise<AliasAuditRecord> {
-    checkAlias(opts.alias);
-    const note = opts.note.trim();
+    const note = checkMove(opts.actor, opts.alias, opts.note, "move");
     const serving = opts.alias === SERVING_ALIAS;
-    const needed = serving ? "approver" : "clerk";
-    if (!hasRole(opts.actor.role, needed)) {
-      throw new AppError(
-        "FORBIDDEN",
-        `${opts.actor.name} (${opts.actor.role}) may not move "${opts.alias}": it needs the ${needed} role`,
-      );
-    }
-    if (serving && note === "") {
-      throw new AppError("INVALID_ARGUMENT", `moving "${SERVING_ALIAS}" needs a note saying why`);
-    }
     const target = await this.store.getModelVersion(opts.name, opts.version);
     const selfApproved = serving && target.createdBy === opts.actor.name;
     if (selfApproved && !this.options.allowSelfApproval) {
@@ -179,24 +186,14 @@ export class RegistryService {
     note: string;
     actor: User;
   }): Promise<AliasAuditRecord> {
-    checkAlias(opts.alias);
-    const serving = opts.alias === SERVING_ALIAS;
-    if (!hasRole(opts.actor.role, serving ? "approver" : "clerk")) {
-      throw new AppError(
-        "FORBIDDEN",
-        `${opts.actor.name} (${opts.actor.role}) may not remove "${opts.alias}"`,
-      );
-    }
-    if (serving && opts.note.trim() === "") {
-      throw new AppError("INVALID_ARGUMENT", `removing "${SERVING_ALIAS}" needs a note saying why`);
-    }
+    const note = checkMove(opts.actor, opts.alias, opts.note, "remove");
     return (await this.store.moveAlias({
       name: opts.name,
       alias: opts.alias,
       toVersion: null,
       actor: opts.actor.name,
       actorRole: opts.actor.role,
-      note: opts.note.trim(),
+      note,
       selfApproved: false,
       bootstrap: false,
       at: this.options.clock(),

@@ -26,19 +26,10 @@ import {
 } from "../../src/decisions/index.js";
 import { type Database, openDatabase } from "../../src/storage/index.js";
 import { TEST_DATABASES, type TestDatabase } from "../support/databases.js";
+import { expectCode } from "../support/expect-code.js";
 
 const CRASH_CHILD = fileURLToPath(new URL("./decision-log-crash-child.mjs", import.meta.url));
 const COMPILED = fileURLToPath(new URL("../../dist/decisions/index.js", import.meta.url));
-
-async function expectCode(p: Promise<unknown>, code: string, message?: RegExp) {
-  const err = await p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err, `expected ${code}`).toBeInstanceOf(AppError);
-  expect((err as AppError).code).toBe(code);
-  if (message) expect((err as AppError).message).toMatch(message);
-}
 
 let clock = 1_700_000_000_000;
 

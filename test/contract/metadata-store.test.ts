@@ -8,27 +8,17 @@ import { join } from "node:path";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SqlUserStore, hashToken } from "../../src/auth/index.js";
-import { AppError } from "../../src/core/errors.js";
 import { RegistryService, SqlRegistryStore } from "../../src/registry/index.js";
 import { FileArtifactStore } from "../../src/storage/artifacts/index.js";
 import { type Database, openDatabase } from "../../src/storage/index.js";
 import { SqlTrackingStore, TrackingService } from "../../src/tracking/index.js";
 import { TEST_DATABASES, type TestDatabase } from "../support/databases.js";
+import { expectCode } from "../support/expect-code.js";
 
 const SIGNATURE = {
   inputs: [{ name: "age", type: "numeric" as const }],
   output: { name: "class", values: ["good", "bad"] },
 };
-
-async function expectCode(p: Promise<unknown>, code: string, message?: RegExp) {
-  const err = await p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err, `expected ${code}`).toBeInstanceOf(AppError);
-  expect((err as AppError).code).toBe(code);
-  if (message) expect((err as AppError).message).toMatch(message);
-}
 
 describe.each(TEST_DATABASES)("metadata store contract: $name", ({ create }) => {
   let target: TestDatabase;

@@ -4,7 +4,7 @@ import { CREDIT_SCHEMA, formatCsvRow } from "../../data/index.js";
 import type { SqlDecisionStore } from "../../decisions/index.js";
 import type { AppContext } from "../../main.js";
 import { AUTHORIZATION_HEADERS, BEARER_SECURITY, authenticate, userOf } from "../auth.js";
-import { hasRole } from "../../auth/index.js";
+import { requireRole } from "../../auth/index.js";
 import { AppError } from "../../core/errors.js";
 import { withProblems } from "../schemas.js";
 import type { ServingState } from "../serving-state.js";
@@ -126,12 +126,7 @@ export async function decisionRoutes(app: FastifyInstance, opts: DecisionRouteOp
     },
     async (request, reply) => {
       const user = userOf(request);
-      if (!hasRole(user.role, "clerk")) {
-        throw new AppError(
-          "FORBIDDEN",
-          `${user.name} (${user.role}) may not record outcomes: it needs the clerk role`,
-        );
-      }
+      requireRole(user, "clerk", "record outcomes");
       const at = Date.now();
       await decisions.recordOutcome(request.body.decisionId, request.body.outcome, user.name, at);
       reply.status(201);
