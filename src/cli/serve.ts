@@ -26,14 +26,14 @@ function untilStopSignal(): Promise<NodeJS.Signals> {
 
 export function serveCommand(): Command {
   return new Command("serve")
-    .summary("serve the API and the web UI")
+    .summary("serve the Risk-O-Meter, the scoring API and the web UI")
     .description(
-      "Serve the tracking and registry API (OpenAPI explorer at /api/docs) and the web UI until stopped (Ctrl-C or SIGTERM). Reads need no token, so the server binds to 127.0.0.1 unless --host says otherwise; changes (moving aliases) need an API token.",
+      "Serve the Risk-O-Meter page, the Runs and Models pages and the JSON API (scoring with reasons and a decision log, outcomes, tracking, registry; OpenAPI explorer at /api/docs) until stopped (Ctrl-C or SIGTERM). Scores with <RISKOMETER_MODEL_NAME>@champion and follows it when it moves. Reads and scoring need no token, so the server binds to 127.0.0.1 unless --host says otherwise; changes (moving aliases, recording outcomes) need an API token.",
     )
     .option("--port <n>", "TCP port (0 picks a free one)", intOption("--port", 0, 65_535), 9696)
     .option(
       "--host <address>",
-      "address to bind; 0.0.0.0 exposes the unauthenticated read API to the network",
+      "address to bind; 0.0.0.0 exposes reads and scoring, which need no token, to the network",
       "127.0.0.1",
     )
     .action(async (opts: ServeCliOptions) => {
@@ -49,7 +49,7 @@ export function serveCommand(): Command {
           const address = await app.listen({ port: opts.port, host: opts.host });
           if (!LOOPBACK.has(opts.host)) {
             process.stderr.write(
-              `riskometer: warning: listening on ${opts.host}; anyone who can reach it can read runs and models (writes still need a token)\n`,
+              `riskometer: warning: listening on ${opts.host}; anyone who can reach it can read runs and models and score applicants (changes still need a token)\n`,
             );
           }
           process.stdout.write(
