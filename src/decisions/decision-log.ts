@@ -1,6 +1,6 @@
 import { AppError } from "../core/errors.js";
 import { toDecisionRow } from "./decision-rows.js";
-import type { DecisionAppender, DecisionRow, NewDecision } from "./types.js";
+import type { DecisionAppender, DecisionRow, DecisionTuple, NewDecision } from "./types.js";
 
 export interface DecisionLogOptions {
   /**
@@ -25,7 +25,9 @@ export interface DecisionLogStats {
 }
 
 interface Pending {
+  /** Rows of `append`/`appendMany`; empty for a stream, which commits alone. */
   readonly rows: DecisionRow[];
+  readonly stream?: AsyncIterable<readonly DecisionTuple[]>;
   readonly seq: number;
   resolve(): void;
   reject(e: unknown): void;
@@ -52,6 +54,8 @@ export class DecisionLog {
   private writing = false;
   private closing: Promise<void> | null = null;
   private nextSeq = 0;
+  /** Decisions of the stream being committed, so far. */
+  private streamed = 0;
   /** Every entry with `seq` up to this has been committed or rejected. */
   private settledSeq = 0;
   private flushWaiters: { seq: number; resolve(): void }[] = [];
@@ -90,6 +94,30 @@ export class DecisionLog {
   appendMany(decisions: readonly NewDecision[]): Promise<void> {
     if (decisions.length === 0) return this.closing ? this.closedError() : Promise.resolve();
     return this.enqueue(decisions);
+  }
+
+  /**
+   * Logs decisions that are still being made (a large file, scored batch by batch in worker
+   * threads) in one transaction, all or none. `chunks` yields rows made by `toDecisionRow` (the
+   * validation every decision passes, run wherever the decisions are made) as `decisionValues`
+   * tuples; each chunk is written as
+   * it arrives, so writing overlaps making the rest. The stream takes the writer for itself from
+   * its first chunk to its commit; decisions appended meanwhile go in the next commit. An error
+   * thrown by `chunks` rolls the transaction back and is rethrown as it is; a failed commit
+   * rejects with STORE_UNAVAILABLE. Resolves with the number of decisions committed.
+   */
+  appendStream(chunks: AsyncIterable<readonly DecisionTuple[]>): Promise<number> {
+    if (this.closing) return this.closedError();
+    return new Promise<number>((resolve, reject) => {
+      this.queue.push({
+        rows: [],
+        stream: chunks,
+        seq: ++this.nextSeq,
+        resolve: () => resolve(this.streamed),
+        reject,
+      });
+      this.schedule();
+    });
   }
 
   /** Resolves when everything appended before the call has been committed or rejected. */
@@ -148,9 +176,11 @@ export class DecisionLog {
   }
 
   private takeBatch(): Pending[] {
+    if (this.queue[0].stream) return this.queue.splice(0, 1);
     let rows = 0;
     let n = 0;
     while (n < this.queue.length) {
+      if (this.queue[n].stream) break;
       const next = this.queue[n].rows.length;
       if (n > 0 && rows + next > this.maxBatchRows) break;
       rows += next;
@@ -159,26 +189,56 @@ export class DecisionLog {
     return this.queue.splice(0, n);
   }
 
+  /** A stream's rows, counted as they pass; `onError` sees the producer's failure. */
+  private async *counted(
+    source: AsyncIterable<readonly DecisionTuple[]>,
+    onError: (e: unknown) => void,
+  ): AsyncGenerator<readonly DecisionTuple[]> {
+    try {
+      for await (const rows of source) {
+        this.streamed += rows.length;
+        this.inFlightRows = this.streamed;
+        yield rows;
+      }
+    } catch (e) {
+      onError(e);
+      throw e;
+    }
+  }
+
   private async commitNext(): Promise<void> {
     const batch = this.takeBatch();
+    const stream = batch[0].stream;
     const rows = batch.length === 1 ? batch[0].rows : batch.flatMap((p) => p.rows);
     this.queuedRows -= rows.length;
     this.inFlightRows = rows.length;
+    this.streamed = 0;
+    /** An error of the stream's producer: rethrown as it is, not as a store failure. */
+    let producerError: { error: unknown } | null = null;
+    const counted = (source: AsyncIterable<readonly DecisionTuple[]>) =>
+      this.counted(source, (e) => (producerError = { error: e }));
     try {
-      await this.appender.appendRows(rows);
+      if (stream) await this.appender.appendStream(counted(stream));
+      else await this.appender.appendRows(rows);
+      const committed = stream ? this.streamed : rows.length;
       this.counters.commits++;
-      this.counters.committedDecisions += rows.length;
-      this.counters.largestCommit = Math.max(this.counters.largestCommit, rows.length);
+      this.counters.committedDecisions += committed;
+      this.counters.largestCommit = Math.max(this.counters.largestCommit, committed);
       for (const p of batch) p.resolve();
     } catch (e) {
-      this.counters.failedCommits++;
-      this.counters.failedDecisions += rows.length;
-      const error = new AppError(
-        "STORE_UNAVAILABLE",
-        `the decision log could not commit ${rows.length} decision(s): ${(e as Error)?.message ?? e}`,
-        { cause: e },
-      );
-      for (const p of batch) p.reject(error);
+      const failed = stream ? this.streamed : rows.length;
+      if (producerError) {
+        batch[0].reject((producerError as { error: unknown }).error);
+      } else {
+        this.counters.failedCommits++;
+        this.counters.failedDecisions += failed;
+        const error = new AppError(
+          "STORE_UNAVAILABLE",
+          `the decision log could not commit ${failed} decision(s): ${(e as Error)?.message ?? e}`,
+          { cause: e },
+        );
+        for (const p of batch) p.reject(error);
+      }
     }
     this.inFlightRows = 0;
     this.settledSeq = batch[batch.length - 1].seq;

@@ -5,6 +5,7 @@ import {
   type Decision,
   type DecisionRow,
   type DecisionSource,
+  type DecisionTuple,
   type NewDecision,
   type Outcome,
   RISKS,
@@ -31,7 +32,7 @@ export const DECISION_COLUMNS = [
 ] as const satisfies readonly (keyof DecisionRow)[];
 
 /** A row's values in `DECISION_COLUMNS` order: half the cost of an object to pass to a worker. */
-export function decisionValues(r: DecisionRow): unknown[] {
+export function decisionValues(r: DecisionRow): DecisionTuple {
   return [
     r.id,
     r.created_at,
@@ -50,6 +51,19 @@ export function decisionValues(r: DecisionRow): unknown[] {
     r.explanation,
   ];
 }
+
+/** The row of a `decisionValues` tuple. */
+export function fromDecisionValues(t: DecisionTuple): DecisionRow {
+  const row: Record<string, unknown> = {};
+  DECISION_COLUMNS.forEach((c, i) => (row[c] = t[i]));
+  return row as unknown as DecisionRow;
+}
+
+/** Where a field sits in a `decisionValues` tuple. */
+export const TUPLE_INDEX = Object.fromEntries(DECISION_COLUMNS.map((c, i) => [c, i])) as Record<
+  (typeof DECISION_COLUMNS)[number],
+  number
+>;
 
 function invalid(field: string, d: { id?: unknown }, why: string): never {
   const which = typeof d.id === "string" ? ` of decision ${d.id}` : "";

@@ -1,14 +1,18 @@
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import { AppError } from "../core/errors.js";
-import type { Database, DatabaseSchema } from "../storage/index.js";
+import type { Database, DatabaseSchema, DialectProfile } from "../storage/index.js";
 import { isUniqueViolation } from "../tracking/index.js";
-import { fromDecisionRow, toDecisionRow, toOutcome } from "./decision-rows.js";
+import { fromDecisionRow, fromDecisionValues, toDecisionRow, toOutcome } from "./decision-rows.js";
 import {
+  BATCH_SORT_KEYS,
   type BatchPage,
+  type BatchQuery,
+  type BatchQueryPage,
   type Decision,
   type DecisionAppender,
   type DecisionPage,
   type DecisionRow,
+  type DecisionTuple,
   type ListDecisionsQuery,
   type NewDecision,
   type Outcome,
@@ -36,9 +40,11 @@ const MAX_BATCH_PAGE = 10_000;
  */
 export class SqlDecisionStore implements DecisionAppender {
   private readonly db: Db;
+  private readonly dialect: DialectProfile;
 
   constructor(database: Database) {
     this.db = database.db;
+    this.dialect = database.dialect;
   }
 
   /** Stores decisions in one transaction, all or nothing; a taken id is a CONFLICT. */
@@ -49,28 +55,29 @@ export class SqlDecisionStore implements DecisionAppender {
   /** `appendBatch` for rows already validated by `toDecisionRow` (the `DecisionLog` path). */
   async appendRows(rows: readonly DecisionRow[]): Promise<void> {
     if (rows.length === 0) return;
-    try {
-      if (rows.length <= INSERT_CHUNK) {
-        // One statement is its own transaction: no BEGIN/COMMIT round trips.
-        await this.db.insertInto("decisions").values(rows).execute();
-        return;
-      }
-      await this.db.transaction().execute(async (tx) => {
-        for (let at = 0; at < rows.length; at += INSERT_CHUNK) {
-          await tx
-            .insertInto("decisions")
-            .values(rows.slice(at, at + INSERT_CHUNK))
-            .execute();
+    if (rows.length > INSERT_CHUNK) return this.insertChunks(once(rows));
+    // One statement is its own transaction: no BEGIN/COMMIT round trips.
+    await conflictIfTaken(this.db.insertInto("decisions").values(rows).execute());
+  }
+
+  /** `appendRows` of rows that arrive in chunks, all in one transaction. */
+  async appendStream(chunks: AsyncIterable<readonly DecisionTuple[]>): Promise<void> {
+    await this.insertChunks(asRows(chunks));
+  }
+
+  private async insertChunks(chunks: AsyncIterable<readonly DecisionRow[]>): Promise<void> {
+    await conflictIfTaken(
+      this.db.transaction().execute(async (tx) => {
+        for await (const rows of chunks) {
+          for (let at = 0; at < rows.length; at += INSERT_CHUNK) {
+            await tx
+              .insertInto("decisions")
+              .values(rows.slice(at, at + INSERT_CHUNK))
+              .execute();
+          }
         }
-      });
-    } catch (e) {
-      if (isUniqueViolation(e)) {
-        throw new AppError("CONFLICT", "a decision with one of these ids is already logged", {
-          cause: e,
-        });
-      }
-      throw e;
-    }
+      }),
+    );
   }
 
   /** A decision with its outcome, if one has been recorded. */
@@ -145,6 +152,79 @@ export class SqlDecisionStore implements DecisionAppender {
   }
 
   /**
+   * A page of one batch's decisions, sorted and filtered in the database (the Risk-O-Meter's
+   * results table over a file of any size), with how many match.
+   */
+  async queryBatch(batchId: string, query: BatchQuery): Promise<BatchQueryPage> {
+    checkLimit(query.limit);
+    if (!Number.isSafeInteger(query.offset) || query.offset < 0) {
+      throw new AppError("INVALID_ARGUMENT", "offset must be a non-negative integer");
+    }
+    const sort = query.sort ?? "row";
+    if (!BATCH_SORT_KEYS.includes(sort)) {
+      throw new AppError("INVALID_ARGUMENT", `sort must be one of ${BATCH_SORT_KEYS.join(", ")}`);
+    }
+    if (query.risk !== undefined && !RISKS.includes(query.risk)) {
+      throw new AppError("INVALID_ARGUMENT", `risk must be one of ${RISKS.join(", ")}`);
+    }
+    const direction = query.direction ?? "asc";
+    if (direction !== "asc" && direction !== "desc") {
+      throw new AppError("INVALID_ARGUMENT", "direction must be asc or desc");
+    }
+    const reason = (i: number) => this.dialect.jsonArrayText("decisions.reasons", i, "text");
+    const search = query.search?.trim().toLowerCase() ?? "";
+    const matches = () => {
+      if (search === "") return null;
+      // LIKE with the user's text taken literally: its own wildcards escaped.
+      const pattern = `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      const texts = sql.raw(
+        [0, 1, 2].map((i) => `coalesce(${reason(i)}, '')`).join(` || ' | ' || `),
+      );
+      const row = /^\d{1,9}$/.test(search) ? Number(search) : -1;
+      return sql<boolean>`(lower(${texts}) LIKE ${pattern} ESCAPE '\\' OR decisions.row_number = ${row})`;
+    };
+    const filter = matches();
+    let page = this.selectDecisions().where("decisions.batch_id", "=", batchId);
+    let counting = this.db
+      .selectFrom("decisions")
+      .select(["risk", (eb) => eb.fn.countAll<number>().as("n")])
+      .where("batch_id", "=", batchId)
+      .groupBy("risk");
+    if (filter) {
+      page = page.where(filter);
+      counting = counting.where(filter);
+    }
+    if (query.risk) page = page.where("decisions.risk", "=", query.risk);
+    const key =
+      sort === "row"
+        ? sql.ref("decisions.row_number")
+        : sort === "risk"
+          ? sql`CASE WHEN decisions.risk = 'bad' THEN 1 ELSE 0 END`
+          : sort === "probabilityBad"
+            ? sql.ref("decisions.probability_bad")
+            : sort === "confidence"
+              ? sql.ref("decisions.confidence")
+              : sql`coalesce(${sql.raw(reason(0))}, '')`;
+    const [rows, byRisk] = await Promise.all([
+      page
+        .orderBy(key, direction)
+        .orderBy("decisions.row_number")
+        .orderBy("decisions.id")
+        .limit(query.limit)
+        .offset(query.offset)
+        .execute(),
+      counting.execute(),
+    ]);
+    const counts = { good: 0, bad: 0 };
+    for (const r of byRisk) counts[r.risk as Risk] = Number(r.n);
+    return {
+      decisions: rows.map(fromDecisionRow),
+      total: query.risk ? counts[query.risk] : counts.good + counts.bad,
+      counts,
+    };
+  }
+
+  /**
    * Records what happened to the applicant. Write-once: a second outcome is a CONFLICT (the
    * table refuses updates anyway); an unknown decision is NOT_FOUND.
    */
@@ -209,6 +289,30 @@ export class SqlDecisionStore implements DecisionAppender {
       .leftJoin("outcomes", "outcomes.decision_id", "decisions.id")
       .selectAll("decisions")
       .select(["outcomes.outcome", "outcomes.recorded_at", "outcomes.recorded_by"]);
+  }
+}
+
+async function* once<T>(value: T): AsyncGenerator<T> {
+  yield value;
+}
+
+async function* asRows(
+  chunks: AsyncIterable<readonly DecisionTuple[]>,
+): AsyncGenerator<DecisionRow[]> {
+  for await (const tuples of chunks) yield tuples.map(fromDecisionValues);
+}
+
+/** A taken decision id is the caller's CONFLICT, not a store failure. */
+async function conflictIfTaken(write: Promise<unknown>): Promise<void> {
+  try {
+    await write;
+  } catch (e) {
+    if (isUniqueViolation(e)) {
+      throw new AppError("CONFLICT", "a decision with one of these ids is already logged", {
+        cause: e,
+      });
+    }
+    throw e;
   }
 }
 

@@ -2,7 +2,7 @@ import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
 import { AppError } from "../core/errors.js";
 import { DECISION_COLUMNS, decisionValues } from "./decision-rows.js";
-import type { DecisionAppender, DecisionRow } from "./types.js";
+import type { DecisionAppender, DecisionRow, DecisionTuple } from "./types.js";
 
 // better-sqlite3 is synchronous: a commit on the main thread holds the event loop for the whole
 // fsync (synchronous=FULL), and a group-commit writer that commits back to back would hold it
@@ -15,6 +15,7 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
 const Database = require(workerData.driver);
 let db;
+let insert;
 let appendAll;
 try {
   db = new Database(workerData.file);
@@ -22,8 +23,12 @@ try {
   db.pragma("synchronous = " + workerData.synchronous);
   db.pragma("foreign_keys = ON");
   db.pragma("busy_timeout = " + workerData.busyTimeoutMs);
+  // Checkpoints run after a commit has been acknowledged (see checkpointSoon), not inside it:
+  // SQLite's automatic one would copy the write-ahead log into the database before the commit
+  // returns, and the answer to the request would wait for it.
+  db.pragma("wal_autocheckpoint = 0");
   const cols = workerData.columns;
-  const insert = db.prepare(
+  insert = db.prepare(
     "INSERT INTO decisions (" + cols.join(", ") + ") VALUES (" + cols.map(() => "?").join(", ") + ")",
   );
   // One prepared single-row statement, reused: as fast as multi-row inserts in better-sqlite3.
@@ -34,19 +39,84 @@ try {
 } catch (e) {
   parentPort.postMessage({ type: "ready", error: { message: String(e && e.message), code: e && e.code } });
 }
+// A streamed transaction (begin, rows…, commit or abort) keeps its first error and rolls back at
+// once; the rest of its rows are then ignored and its commit answers with that error.
+let open = null;
+function reply(id, e) {
+  parentPort.postMessage(
+    e ? { type: "done", id, error: { message: String(e && e.message), code: e && e.code } } : { type: "done", id },
+  );
+  if (!e) checkpointSoon();
+}
+// About SQLite's default of 1,000 pages of log between checkpoints, counted in decisions.
+const CHECKPOINT_ROWS = 2000;
+let rowsSinceCheckpoint = 0;
+let checkpointQueued = false;
+function checkpointSoon() {
+  if (rowsSinceCheckpoint < CHECKPOINT_ROWS || checkpointQueued) return;
+  checkpointQueued = true;
+  setImmediate(() => {
+    checkpointQueued = false;
+    if (!db || !db.open || open) return;
+    rowsSinceCheckpoint = 0;
+    try {
+      // PASSIVE: copies what no reader still needs; never waits for or blocks readers.
+      db.pragma("wal_checkpoint(PASSIVE)");
+    } catch {
+      // A busy database: the next commit tries again.
+      rowsSinceCheckpoint = CHECKPOINT_ROWS;
+    }
+  });
+}
 parentPort.on("message", (m) => {
   if (m.type === "close") {
     if (db) db.close();
     parentPort.close();
     return;
   }
+  if (m.type === "append") {
+    try {
+      // IMMEDIATE takes the write lock up front, so a busy database waits (busy_timeout)
+      // instead of failing when a reader's lock would have to be upgraded.
+      appendAll.immediate(m.rows);
+      rowsSinceCheckpoint += m.rows.length;
+      reply(m.id);
+    } catch (e) {
+      reply(m.id, e);
+    }
+    return;
+  }
+  if (m.type === "begin") {
+    open = { id: m.id, error: null, rows: 0 };
+    try {
+      db.prepare("BEGIN IMMEDIATE").run();
+    } catch (e) {
+      open.error = e;
+    }
+    return;
+  }
+  if (!open || open.id !== m.id) return;
+  if (m.type === "rows") {
+    if (open.error) return;
+    try {
+      for (const row of m.rows) insert.run(row);
+      open.rows += m.rows.length;
+    } catch (e) {
+      open.error = e;
+      if (db.inTransaction) db.prepare("ROLLBACK").run();
+    }
+    return;
+  }
+  const { error, rows } = open;
+  open = null;
+  if (error) return reply(m.id, m.type === "abort" ? null : error);
   try {
-    // IMMEDIATE takes the write lock up front, so a busy database waits (busy_timeout) instead
-    // of failing when a reader's lock would have to be upgraded.
-    appendAll.immediate(m.rows);
-    parentPort.postMessage({ type: "done", id: m.id });
+    db.prepare(m.type === "commit" ? "COMMIT" : "ROLLBACK").run();
+    if (m.type === "commit") rowsSinceCheckpoint += rows;
+    reply(m.id);
   } catch (e) {
-    parentPort.postMessage({ type: "done", id: m.id, error: { message: String(e && e.message), code: e && e.code } });
+    if (db.inTransaction) db.prepare("ROLLBACK").run();
+    reply(m.id, e);
   }
 });
 `;
@@ -139,6 +209,36 @@ export class SqliteWorkerAppender implements DecisionAppender {
       this.waiting.set(id, { resolve, reject });
       this.worker.postMessage({ type: "append", id, rows: rows.map(decisionValues) });
     });
+  }
+
+  /**
+   * One transaction fed from `chunks`: each chunk is posted as soon as it is made, so the
+   * worker inserts while the caller goes on producing (scoring the rest of a file). The worker
+   * runs messages in order, so appends posted meanwhile by others wait for this commit; the
+   * `DecisionLog` never interleaves them anyway.
+   */
+  async appendStream(chunks: AsyncIterable<readonly DecisionTuple[]>): Promise<void> {
+    if (this.failure) throw this.failure;
+    const id = ++this.nextId;
+    const done = new Promise<void>((resolve, reject) => {
+      if (this.waiting.size === 0) this.worker.ref();
+      this.waiting.set(id, { resolve, reject });
+    });
+    // A failure of the worker settles `done` early; it is awaited (or dropped) below.
+    done.catch(() => {});
+    this.worker.postMessage({ type: "begin", id });
+    try {
+      for await (const rows of chunks) {
+        if (this.failure) throw this.failure;
+        if (rows.length > 0) this.worker.postMessage({ type: "rows", id, rows });
+      }
+    } catch (e) {
+      this.worker.postMessage({ type: "abort", id });
+      await done.catch(() => {});
+      throw e;
+    }
+    this.worker.postMessage({ type: "commit", id });
+    await done;
   }
 
   /** Lets the worker finish what it was sent, then closes its connection and stops it. */

@@ -72,8 +72,39 @@ export interface BatchPage {
   readonly total: number;
 }
 
+/** What a page of one batch's decisions can be sorted by. */
+export const BATCH_SORT_KEYS = ["row", "risk", "probabilityBad", "confidence", "reason"] as const;
+export type BatchSortKey = (typeof BATCH_SORT_KEYS)[number];
+
+export interface BatchQuery {
+  readonly offset: number;
+  /** 1 to 1,000. */
+  readonly limit: number;
+  /** Default `row`; ties keep row order whichever way the key sorts. `risk` ascending: good first; `reason`: by the top reason's text. */
+  readonly sort?: BatchSortKey;
+  readonly direction?: "asc" | "desc";
+  /** Only this risk class. */
+  readonly risk?: Risk;
+  /** Case-insensitive text of any reason, or the row number itself. */
+  readonly search?: string;
+}
+
+export interface BatchQueryPage {
+  readonly decisions: Decision[];
+  /** Decisions matching the search and the risk filter. */
+  readonly total: number;
+  /** Decisions matching the search, by risk class (the risk filter not applied). */
+  readonly counts: { readonly good: number; readonly bad: number };
+}
+
 /** A decision validated and serialised for the `decisions` table (`toDecisionRow`). */
 export type DecisionRow = DecisionsTable;
+
+/**
+ * A `DecisionRow`'s values in `DECISION_COLUMNS` order (`decisionValues`): what crosses between
+ * threads, as an array costs half what an object does to copy.
+ */
+export type DecisionTuple = readonly unknown[];
 
 /**
  * Where the decision log commits its batches: one call is one transaction, all or nothing,
@@ -83,6 +114,12 @@ export type DecisionRow = DecisionsTable;
  */
 export interface DecisionAppender {
   appendRows(rows: readonly DecisionRow[]): Promise<void>;
+  /**
+   * One transaction fed chunk by chunk as `chunks` yields them, committed after the last one:
+   * a large upload is written while the rest of it is still being scored. If `chunks` throws,
+   * the transaction is rolled back and the error rethrown; nothing of it is stored.
+   */
+  appendStream(chunks: AsyncIterable<readonly DecisionTuple[]>): Promise<void>;
   /** Releases what the appender owns (never the database it was given). */
   close?(): Promise<void>;
 }

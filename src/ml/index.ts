@@ -7,6 +7,8 @@ export { CALIBRATION_METHODS, type CalibrationMethod } from "./calibration/index
 export {
   createExplainer,
   explainRow,
+  reasonFor,
+  topFeatures,
   topReasons,
   type Explainer,
   type Explanation,

@@ -143,6 +143,7 @@ export async function buildApp(
   state = new ServingState(holder, log, metrics);
   app.addHook("onClose", async () => {
     holder.stop();
+    state?.close();
     // Every decision acknowledged so far is already durable; this waits for those in flight.
     await log.close();
   });

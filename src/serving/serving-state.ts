@@ -1,5 +1,6 @@
 import type { DecisionLog } from "../decisions/index.js";
-import type { ModelHolder } from "./model-holder.js";
+import { CREDIT_SCHEMA } from "../data/index.js";
+import type { ModelHolder, ServingModel } from "./model-holder.js";
 import type { ServingMetrics } from "./metrics.js";
 import { Scorer } from "./scoring.js";
 
@@ -9,6 +10,8 @@ import { Scorer } from "./scoring.js";
  */
 export class ServingState {
   private scorer: Scorer | null = null;
+  /** The loaded version `scorer` was built for. */
+  private scored: ServingModel | null = null;
 
   constructor(
     readonly holder: ModelHolder,
@@ -17,9 +20,22 @@ export class ServingState {
   ) {}
 
   /** Called by the holder with each newly loaded version, before it serves. */
-  prepare(model: NonNullable<ReturnType<ModelHolder["current"]>>): void {
-    this.scorer = new Scorer(model);
+  prepare(model: ServingModel): void {
+    // The previous version's requests in flight keep their scorer; its workers stop after them.
+    this.scorer?.retire();
+    this.scorer = new Scorer({
+      name: model.name,
+      version: model.version,
+      pipeline: model.loaded.pipeline,
+      schema: model.loaded.schema ?? CREDIT_SCHEMA,
+    });
+    this.scored = model;
     this.serving.setModel(model.name, model.version);
+  }
+
+  /** Stops the scoring workers (at shutdown, after the server stopped taking requests). */
+  close(): void {
+    this.scorer?.retire();
   }
 
   /**
@@ -28,7 +44,7 @@ export class ServingState {
    */
   requireScorer(): Scorer {
     const model = this.holder.require();
-    if (this.scorer === null || this.scorer.model !== model) this.prepare(model);
+    if (this.scorer === null || this.scored !== model) this.prepare(model);
     return this.scorer as Scorer;
   }
 

@@ -16,6 +16,11 @@ export interface DialectProfile {
   readonly serial: "integer" | "bigserial";
   /** Statements that make a table refuse UPDATE and DELETE. */
   appendOnly(table: string): string[];
+  /**
+   * SQL for the text at `array[index][key]` of a JSON array stored in a text column (NULL when
+   * absent). `column`, `index` and `key` are the caller's constants, never user input.
+   */
+  jsonArrayText(column: string, index: number, key: string): string;
 }
 
 export const DIALECTS: Record<DialectName, DialectProfile> = {
@@ -28,6 +33,7 @@ export const DIALECTS: Record<DialectName, DialectProfile> = {
       `CREATE TRIGGER ${t}_no_update BEFORE UPDATE ON ${t} BEGIN SELECT RAISE(ABORT, '${t} is append-only'); END`,
       `CREATE TRIGGER ${t}_no_delete BEFORE DELETE ON ${t} BEGIN SELECT RAISE(ABORT, '${t} is append-only'); END`,
     ],
+    jsonArrayText: (column, index, key) => `json_extract(${column}, '$[${index}].${key}')`,
   },
   postgres: {
     name: "postgres",
@@ -38,6 +44,7 @@ export const DIALECTS: Record<DialectName, DialectProfile> = {
       `CREATE FUNCTION ${t}_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '${t} is append-only'; END $$`,
       `CREATE TRIGGER ${t}_no_change BEFORE UPDATE OR DELETE ON ${t} FOR EACH ROW EXECUTE FUNCTION ${t}_refuse_change()`,
     ],
+    jsonArrayText: (column, index, key) => `(${column}::jsonb -> ${index} ->> '${key}')`,
   },
 };
 

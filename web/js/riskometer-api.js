@@ -102,14 +102,22 @@ export function scoreApplicant(applicant) {
  * Uploads a file for scoring with upload progress. `onProgress(fraction)` gets 0…1 while the
  * bytes go up, then `onProgress(null)` while the server reads and scores them.
  *
+ * The answer lists the first `options.limit` predictions (all without it); the rest stay in the
+ * decision log, for `batchPage`.
+ *
  * @param {File} file
- * @param {{ onProgress?: (fraction: number | null) => void }} [options]
+ * @param {{ onProgress?: (fraction: number | null) => void, limit?: number }} [options]
  * @returns {{ promise: Promise<any>, abort: () => void }}
  */
 export function uploadFile(file, options = {}) {
   const xhr = new XMLHttpRequest();
   const promise = new Promise((resolve, reject) => {
-    xhr.open("POST", "/api/v1/predictions");
+    xhr.open(
+      "POST",
+      options.limit === undefined
+        ? "/api/v1/predictions"
+        : `/api/v1/predictions?limit=${options.limit}`,
+    );
     xhr.setRequestHeader("accept", JSON_ACCEPT);
     xhr.responseType = "text";
     xhr.upload.addEventListener("progress", (e) => {
@@ -141,6 +149,21 @@ export function uploadFile(file, options = {}) {
     xhr.send(form);
   });
   return { promise, abort: () => xhr.abort() };
+}
+
+/**
+ * A page of a scored batch, sorted and filtered by the server:
+ * `{ total, counts: { good, bad }, predictions }`.
+ *
+ * @param {string} batchId
+ * @param {{ offset: number, limit: number, sort: string, direction: string, risk?: string, search?: string }} query
+ */
+export function batchPage(batchId, query) {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined) params.set(key, String(value));
+  }
+  return request(`/api/v1/batches/${encodeURIComponent(batchId)}/predictions?${params}`);
 }
 
 /** Where the scored file of a batch is downloaded from. */

@@ -1,68 +1,48 @@
 /**
- * The results table of a scored file: sort by any column, filter by risk and text, and page on
- * the client. Built for files of 100,000 rows: the predictions stay plain objects, sorting and
- * filtering work on arrays of indices, and only the current page has table rows in the DOM.
+ * The results table of a scored file: sort by any column, filter by risk and text, and page. The
+ * server answers the upload with the first page and keeps every decision in its log, so sorting,
+ * filtering and paging ask it for one page at a time (`GET /api/v1/batches/{id}/predictions`):
+ * a file of 100,000 rows costs the browser no more than one of 100.
  */
 import { h, setChildren } from "./dom.js";
-import {
-  confidenceMeter,
-  count,
-  percent,
-  reasonText,
-  reasonsList,
-  riskBadge,
-} from "./riskometer-view.js";
+import { batchPage } from "./riskometer-api.js";
+import { confidenceMeter, count, percent, reasonsList, riskBadge } from "./riskometer-view.js";
 
-/** key: what a click sorts by; first: the direction of the first click. */
+/** key: the server's sort key; first: the direction of the first click. */
 const COLUMNS = [
   { key: "row", label: "Row", first: "asc", numeric: true },
   { key: "risk", label: "Risk", first: "desc", numeric: false },
   { key: "probabilityBad", label: "Probability of bad", first: "desc", numeric: true },
   { key: "confidence", label: "Confidence", first: "desc", numeric: true },
-  { key: "reasons", label: "Top reasons towards bad", first: "asc", numeric: false },
+  { key: "reason", label: "Top reasons towards bad", first: "asc", numeric: false, css: "reasons" },
 ];
-
-const rowNumber = (p, i) => (Number.isFinite(p.row) ? p.row : i + 1);
-
-/** A sort key per prediction: numbers for numeric columns, strings otherwise. */
-function sortKeys(predictions, key) {
-  const n = predictions.length;
-  if (key === "reasons") {
-    return predictions.map((p) => (p.reasons?.length ? reasonText(p.reasons[0]) : ""));
-  }
-  const keys = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const p = predictions[i];
-    if (key === "row") keys[i] = rowNumber(p, i);
-    else if (key === "risk") keys[i] = p.risk === "bad" ? 1 : 0;
-    else keys[i] = Number.isFinite(p[key]) ? p[key] : -Infinity;
-  }
-  return keys;
-}
 
 export class ResultsTable {
   /**
-   * @param {{ head: HTMLElement, body: HTMLElement, summary: HTMLElement, pageLabel: HTMLElement,
-   *   pageSize: HTMLSelectElement, search: HTMLInputElement, riskInputs: HTMLInputElement[],
-   *   counts: { all: HTMLElement, good: HTMLElement, bad: HTMLElement },
-   *   first: HTMLButtonElement, prev: HTMLButtonElement, next: HTMLButtonElement,
-   *   last: HTMLButtonElement }} els
+   * @param {{ table: HTMLElement, head: HTMLElement, body: HTMLElement, summary: HTMLElement,
+   *   pageLabel: HTMLElement, pageSize: HTMLSelectElement, search: HTMLInputElement,
+   *   riskInputs: HTMLInputElement[], counts: { all: HTMLElement, good: HTMLElement, bad: HTMLElement },
+   *   error: HTMLElement, first: HTMLButtonElement, prev: HTMLButtonElement,
+   *   next: HTMLButtonElement, last: HTMLButtonElement }} els
    */
   constructor(els) {
     this.els = els;
-    /** @type {any[]} */
+    /** @type {string | null} */
+    this.batchId = null;
+    /** Scored rows in the batch (no filter). */
+    this.scored = 0;
+    /** @type {any[]} the page shown */
     this.predictions = [];
+    /** Rows matching the filters, and by risk class those matching the search. */
+    this.total = 0;
+    this.counts = { good: 0, bad: 0 };
     this.sort = { key: "row", direction: "asc" };
-    /** Indices of all predictions in the current sort order. */
-    this.order = new Uint32Array(0);
-    /** Indices shown after the filters, in sort order. */
-    this.view = new Uint32Array(0);
-    /** @type {string[] | null} lower-case text per prediction, built on the first search */
-    this.searchText = null;
     this.risk = "all";
     this.query = "";
     this.page = 0;
     this.pageSize = Number(els.pageSize.value) || 25;
+    /** Answers to older requests are dropped: only the latest one is shown. */
+    this.sequence = 0;
     /** @type {ReturnType<typeof setTimeout> | undefined} */
     this.searchTimer = undefined;
 
@@ -71,30 +51,32 @@ export class ResultsTable {
       const firstRow = this.page * this.pageSize;
       this.pageSize = Number(els.pageSize.value) || 25;
       this.page = Math.floor(firstRow / this.pageSize);
-      this.render();
+      void this.load();
     });
     for (const input of els.riskInputs) {
       input.addEventListener("change", () => {
         if (!input.checked) return;
         this.risk = input.value;
-        this.applyFilters();
+        this.page = 0;
+        void this.load();
       });
     }
     els.search.addEventListener("input", () => {
       clearTimeout(this.searchTimer);
-      // Typing in a 100,000-row table: filter once the typing pauses.
-      const delay = this.predictions.length > 5000 ? 200 : 60;
+      // One request once the typing pauses, not one per key.
       this.searchTimer = setTimeout(() => {
-        this.query = els.search.value.trim().toLowerCase();
-        this.applyFilters();
-      }, delay);
+        this.query = els.search.value.trim();
+        this.page = 0;
+        void this.load();
+      }, 250);
     });
     const go = (button, page, fallback) =>
       button.addEventListener("click", () => {
         this.page = page();
-        this.render();
-        // A button that just became disabled would drop the focus to the page's top.
-        if (button.disabled) fallback.focus();
+        void this.load().then(() => {
+          // A button that just became disabled would drop the focus to the page's top.
+          if (button.disabled) fallback.focus();
+        });
       });
     go(els.first, () => 0, els.next);
     go(els.prev, () => this.page - 1, els.next);
@@ -102,20 +84,67 @@ export class ResultsTable {
     go(els.last, () => this.pageCount() - 1, els.prev);
   }
 
-  /** Shows a new batch: filters and sort back to their defaults. */
-  show(predictions) {
-    this.predictions = Array.isArray(predictions) ? predictions : [];
-    this.searchText = null;
+  /**
+   * Shows a new batch from the upload's answer: its summary and first page (the server lists
+   * the first `pageSize` rows in file order), filters and sort back to their defaults.
+   */
+  show(answer) {
+    const predictions = Array.isArray(answer?.predictions) ? answer.predictions : [];
+    const summary = answer?.summary ?? {};
+    this.batchId = answer?.batchId ?? null;
+    this.sequence++;
+    this.scored = summary.scored ?? predictions.length;
+    this.counts = {
+      good: summary.good ?? predictions.filter((p) => p.risk === "good").length,
+      bad: summary.bad ?? predictions.filter((p) => p.risk === "bad").length,
+    };
+    this.total = this.scored;
+    this.predictions = predictions.slice(0, this.pageSize);
     this.sort = { key: "row", direction: "asc" };
     this.risk = "all";
     this.query = "";
+    this.page = 0;
     this.els.search.value = "";
     for (const input of this.els.riskInputs) input.checked = input.value === "all";
-    this.applySort();
+    this.render();
+  }
+
+  /** The page the controls ask for, from the server; then shown. */
+  async load() {
+    if (this.batchId === null) return;
+    const sequence = ++this.sequence;
+    const { els } = this;
+    els.table.setAttribute("aria-busy", "true");
+    try {
+      this.page = Math.max(0, Math.min(this.page, this.pageCount() - 1));
+      const answer = await batchPage(this.batchId, {
+        offset: this.page * this.pageSize,
+        limit: this.pageSize,
+        sort: this.sort.key,
+        direction: this.sort.direction,
+        risk: this.risk === "all" ? undefined : this.risk,
+        search: this.query || undefined,
+      });
+      if (sequence !== this.sequence) return;
+      this.total = answer.total;
+      this.counts = answer.counts;
+      this.predictions = answer.predictions;
+      // A filter can leave fewer pages than the one asked for: show its last page instead.
+      if (this.predictions.length === 0 && this.total > 0 && this.page > 0) {
+        this.page = this.pageCount() - 1;
+        return this.load();
+      }
+      showError(els.error, null);
+      this.render();
+    } catch (error) {
+      if (sequence === this.sequence) showError(els.error, error);
+    } finally {
+      if (sequence === this.sequence) els.table.setAttribute("aria-busy", "false");
+    }
   }
 
   pageCount() {
-    return Math.max(1, Math.ceil(this.view.length / this.pageSize));
+    return Math.max(1, Math.ceil(this.total / this.pageSize));
   }
 
   sortBy(key) {
@@ -124,76 +153,23 @@ export class ResultsTable {
     const direction =
       this.sort.key === key ? (this.sort.direction === "asc" ? "desc" : "asc") : column.first;
     this.sort = { key, direction };
-    this.applySort();
-    // The header was re-rendered: give the focus back to the same header button.
+    this.page = 0;
+    // The header is drawn at once (and keeps the focus); the rows follow from the server.
+    this.renderHead();
     /** @type {HTMLElement | null} */ (
       this.els.head.querySelector(`button[data-key="${key}"]`)
     )?.focus();
-  }
-
-  applySort() {
-    const n = this.predictions.length;
-    const keys = sortKeys(this.predictions, this.sort.key);
-    const sign = this.sort.direction === "asc" ? 1 : -1;
-    const order = Array.from({ length: n }, (_, i) => i);
-    const strings = this.sort.key === "reasons";
-    order.sort((a, b) => {
-      const ka = keys[a];
-      const kb = keys[b];
-      const c = strings ? (ka < kb ? -1 : ka > kb ? 1 : 0) : ka - kb;
-      // Ties keep file order whichever way the column sorts.
-      return c !== 0 ? c * sign : a - b;
-    });
-    this.order = Uint32Array.from(order);
-    this.applyFilters();
-  }
-
-  buildSearchText() {
-    this.searchText = this.predictions.map((p, i) =>
-      [
-        rowNumber(p, i),
-        p.risk,
-        p.id ?? "",
-        ...(p.reasons ?? []).map((r) => `${reasonText(r)} ${r.value ?? ""}`),
-      ]
-        .join(" ")
-        .toLowerCase(),
-    );
-  }
-
-  applyFilters() {
-    if (this.query && !this.searchText) this.buildSearchText();
-    const { order, predictions, query, risk } = this;
-    const text = this.searchText;
-    const view = new Uint32Array(order.length);
-    let shown = 0;
-    let good = 0;
-    let bad = 0;
-    for (let k = 0; k < order.length; k++) {
-      const i = order[k];
-      if (query && text && !text[i].includes(query)) continue;
-      const isBad = predictions[i].risk === "bad";
-      if (isBad) bad++;
-      else good++;
-      if (risk === "all" || (risk === "bad") === isBad) view[shown++] = i;
-    }
-    this.view = view.subarray(0, shown);
-    this.els.counts.all.textContent = count(good + bad);
-    this.els.counts.good.textContent = count(good);
-    this.els.counts.bad.textContent = count(bad);
-    this.page = 0;
-    this.render();
+    void this.load();
   }
 
   render() {
-    const { els, view, pageSize } = this;
+    const { els, pageSize, predictions, total } = this;
     const pages = this.pageCount();
-    this.page = Math.min(Math.max(0, this.page), pages - 1);
     const start = this.page * pageSize;
-    const end = Math.min(view.length, start + pageSize);
+    const end = start + predictions.length;
 
     this.renderHead();
-    if (view.length === 0) {
+    if (predictions.length === 0) {
       setChildren(
         els.body,
         h(
@@ -202,28 +178,31 @@ export class ResultsTable {
           h(
             "td",
             { class: "empty", colspan: String(COLUMNS.length) },
-            this.predictions.length === 0
+            this.scored === 0
               ? "No applicant in this file could be scored."
               : "No applicants match the filter.",
           ),
         ),
       );
     } else {
-      const rows = [];
-      for (let k = start; k < end; k++) rows.push(this.row(view[k]));
-      setChildren(els.body, rows);
+      setChildren(
+        els.body,
+        predictions.map((p) => this.row(p)),
+      );
     }
 
-    const total = this.predictions.length;
-    const filtered = view.length !== total;
+    const filtered = total !== this.scored;
+    els.counts.all.textContent = count(this.counts.good + this.counts.bad);
+    els.counts.good.textContent = count(this.counts.good);
+    els.counts.bad.textContent = count(this.counts.bad);
     els.summary.textContent =
-      view.length === 0
+      predictions.length === 0
         ? filtered
-          ? `No applicants match the filter (${count(total)} scored).`
+          ? `No applicants match the filter (${count(this.scored)} scored).`
           : "Nothing to show."
-        : `Showing ${count(start + 1)}–${count(end)} of ${count(view.length)} ${
-            view.length === 1 ? "applicant" : "applicants"
-          }${filtered ? ` (filtered from ${count(total)})` : ""}`;
+        : `Showing ${count(start + 1)}–${count(end)} of ${count(total)} ${
+            total === 1 ? "applicant" : "applicants"
+          }${filtered ? ` (filtered from ${count(this.scored)})` : ""}`;
     els.pageLabel.textContent = `Page ${count(this.page + 1)} of ${count(pages)}`;
     els.first.disabled = this.page === 0;
     els.prev.disabled = this.page === 0;
@@ -241,7 +220,7 @@ export class ResultsTable {
           "th",
           {
             scope: "col",
-            class: `col-${c.key}${c.numeric ? " num" : ""}`,
+            class: `col-${c.css ?? c.key}${c.numeric ? " num" : ""}`,
             "aria-sort": active ? (direction === "asc" ? "ascending" : "descending") : "none",
           },
           h(
@@ -265,16 +244,26 @@ export class ResultsTable {
     );
   }
 
-  row(i) {
-    const p = this.predictions[i];
+  row(p) {
     return h(
       "tr",
-      { "data-index": String(i), class: p.risk === "bad" ? "is-bad" : undefined },
-      h("td", { class: "num col-row" }, String(rowNumber(p, i))),
+      { class: p.risk === "bad" ? "is-bad" : undefined },
+      h("td", { class: "num col-row" }, p.row === undefined ? "" : String(p.row)),
       h("td", { class: "col-risk" }, riskBadge(p.risk)),
       h("td", { class: "num col-probabilityBad" }, percent(p.probabilityBad)),
       h("td", { class: "num col-confidence" }, confidenceMeter(p.confidence, p.risk)),
       h("td", { class: "col-reasons" }, reasonsList(p.reasons, "reasons inline")),
     );
   }
+}
+
+/** Shows why a page could not be loaded (the server's words), or clears it. */
+function showError(el, error) {
+  if (!error) {
+    el.hidden = true;
+    el.textContent = "";
+    return;
+  }
+  el.hidden = false;
+  el.textContent = `The page could not be loaded: ${error.detail || error.message || error}`;
 }

@@ -32,7 +32,7 @@ function precheck(file) {
 }
 
 export class FileScoring {
-  /** @param {{ results: { show: (predictions: any[]) => void } }} options */
+  /** @param {{ results: { show: (answer: any) => void, pageSize: number } }} options */
   constructor(options) {
     this.results = options.results;
     /** @type {Map<string, string>} column name → readable label */
@@ -129,6 +129,8 @@ export class FileScoring {
     }
     this.setBusy(true, file);
     const upload = uploadFile(file, {
+      // Only the first page comes back with the answer; the table asks for the others.
+      limit: this.results.pageSize,
       onProgress: (fraction) => {
         // All bytes sent (the server reads and scores as they arrive): what is left is scoring.
         if (fraction === null || fraction >= 1) {
@@ -232,8 +234,8 @@ export class FileScoring {
     els.summary.hidden = false;
 
     if (errors.length > 0) this.showRejected(errors);
-    els.resultsSection.hidden = predictions.length === 0;
-    this.results.show(predictions);
+    els.resultsSection.hidden = scored === 0;
+    this.results.show(result);
     els.announce.textContent =
       `Scored ${count(scored)} of ${count(rows)} rows from ${file.name}: ` +
       `${count(good)} good, ${count(bad)} bad` +

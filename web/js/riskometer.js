@@ -116,6 +116,8 @@ async function refreshStatus() {
 // ---- the two ways of scoring -------------------------------------------------------------------
 
 const results = new ResultsTable({
+  table: $("results-table"),
+  error: $("results-error"),
   head: $("results-head"),
   body: $("results-body"),
   summary: $("results-summary"),

@@ -10,5 +10,5 @@ export {
   type Explanation,
   type ExplanationSpace,
 } from "./explainer.js";
-export { topReasons, type Reason } from "./reasons.js";
+export { reasonFor, topFeatures, topReasons, type Reason } from "./reasons.js";
 export { TreeShap } from "./tree-shap.js";

@@ -61,9 +61,11 @@ export class GbdtPart implements MemberPart {
   addTo(row: ArrayLike<number>, scale: number, out: Float64Array): number {
     const phi = this.phi;
     phi.fill(0);
-    this.shap.shap(row, phi);
+    // TreeSHAP sums the leaves it reaches in tree order, as the model's own scoring does: the
+    // same score to the last bit without walking the trees a second time.
+    const sum = this.shap.shap(row, phi);
     for (let f = 0; f < phi.length; f++) out[f] += scale * phi[f];
-    return this.model.predictRawRow(row);
+    return this.model.baseScore + sum;
   }
 }
 

@@ -34,29 +34,58 @@ export function topReasons(
   k = 3,
 ): Reason[] {
   const { contributions, features } = explanation;
-  const byName = new Map(schema.columns.map((c) => [c.name, c]));
+  return topFeatures(contributions, k).map((f) =>
+    reasonFor(schema, features[f], row[f], contributions[f]),
+  );
+}
+
+/**
+ * Indices of the `k` largest positive contributions, largest first (ties in feature order):
+ * the features of `topReasons`, as numbers, for code that turns them into reasons elsewhere.
+ */
+export function topFeatures(contributions: ArrayLike<number>, k = 3): number[] {
   const candidates: number[] = [];
   for (let f = 0; f < contributions.length; f++) if (contributions[f] > 0) candidates.push(f);
   // Array.prototype.sort is stable, so equal contributions keep feature order.
   candidates.sort((a, b) => contributions[b] - contributions[a]);
-  return candidates.slice(0, Math.max(0, k)).map((f) => {
-    const column = byName.get(features[f]);
-    if (!column) {
-      throw new AppError(
-        "SCHEMA_MISMATCH",
-        `the model's feature ${JSON.stringify(features[f])} is not a column of the schema`,
-      );
-    }
-    const { value, valueLabel } = describe(column, row[f]);
-    return {
-      feature: column.name,
-      label: column.label,
-      value,
-      valueLabel,
-      contribution: contributions[f],
-      text: `${column.label}: ${valueLabel}`,
-    };
-  });
+  return candidates.slice(0, Math.max(0, k));
+}
+
+/** The reason for one feature of the model: `x` its value in the row, as the model reads it. */
+export function reasonFor(
+  schema: CreditSchema,
+  feature: string,
+  x: number,
+  contribution: number,
+): Reason {
+  const column = columnsByName(schema).get(feature);
+  if (!column) {
+    throw new AppError(
+      "SCHEMA_MISMATCH",
+      `the model's feature ${JSON.stringify(feature)} is not a column of the schema`,
+    );
+  }
+  const { value, valueLabel } = describe(column, x);
+  return {
+    feature: column.name,
+    label: column.label,
+    value,
+    valueLabel,
+    contribution,
+    text: `${column.label}: ${valueLabel}`,
+  };
+}
+
+/** Schemas are immutable and few: one lookup table each, not one per explained row. */
+const BY_NAME = new WeakMap<CreditSchema, Map<string, Column>>();
+
+function columnsByName(schema: CreditSchema): Map<string, Column> {
+  let byName = BY_NAME.get(schema);
+  if (!byName) {
+    byName = new Map(schema.columns.map((c) => [c.name, c]));
+    BY_NAME.set(schema, byName);
+  }
+  return byName;
 }
 
 function describe(column: Column, x: number): { value: string | number; valueLabel: string } {

@@ -390,10 +390,34 @@ export class TreeShap {
       const limit = catLimit[f];
       catCode[f] = limit < 0 ? 0 : v >>> 0 === v && v < limit ? v : limit;
     }
+    const { tableStart, treeStart, treeSplits, featStart, table, tableFeatures } = this;
+    const { splitFeature, threshold, catWord, catWords } = this;
     let sum = 0;
     for (let t = 0; t < this.nTrees; t++) {
-      this.decide(t, x);
-      sum += this.tableStart[t] >= 0 ? this.lookup(t, phi) : this.passes(t, phi);
+      const at0 = tableStart[t];
+      if (at0 < 0) {
+        this.decide(t, x);
+        sum += this.passes(t, phi);
+        continue;
+      }
+      // Tabled tree (the common case), inlined: the decisions form the pattern directly, which
+      // indexes the row of the tree's table holding its Shapley values and leaf value.
+      const s = treeStart[t];
+      const splits = treeSplits[t];
+      let pattern = 0;
+      for (let j = 0; j < splits; j++) {
+        const f = splitFeature[s + j];
+        const c = catCode[f];
+        pattern |=
+          (Number(x[f] <= threshold[s + j]) |
+            ((catWords[catWord[s + j] + (c >>> 5)] >>> (c & 31)) & 1)) <<
+          j;
+      }
+      const f0 = featStart[t];
+      const u = featStart[t + 1] - f0;
+      const at = at0 + pattern * (u + 1);
+      for (let k = 0; k < u; k++) phi[tableFeatures[f0 + k]] += table[at + k];
+      sum += table[at + u];
     }
     return sum;
   }
@@ -412,19 +436,6 @@ export class TreeShap {
         Number(row[f] <= threshold[s + j]) |
         ((catWords[catWord[s + j] + (c >>> 5)] >>> (c & 31)) & 1);
     }
-  }
-
-  private lookup(t: number, phi: Float64Array): number {
-    const splits = this.treeSplits[t];
-    const goLeft = this.goLeft;
-    let pattern = 0;
-    for (let j = 0; j < splits; j++) pattern |= goLeft[j] << j;
-    const f0 = this.featStart[t];
-    const u = this.featStart[t + 1] - f0;
-    const at = this.tableStart[t] + pattern * (u + 1);
-    const { table, tableFeatures } = this;
-    for (let k = 0; k < u; k++) phi[tableFeatures[f0 + k]] += table[at + k];
-    return table[at + u];
   }
 
   /** The down and up passes over tree t with the decisions in goLeft; returns the leaf value. */

@@ -1,13 +1,19 @@
 import { Readable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import { CREDIT_SCHEMA, formatCsvRow } from "../../data/index.js";
-import type { SqlDecisionStore } from "../../decisions/index.js";
+import {
+  BATCH_SORT_KEYS,
+  type BatchSortKey,
+  type Risk,
+  type SqlDecisionStore,
+} from "../../decisions/index.js";
 import type { AppContext } from "../../main.js";
 import { AUTHORIZATION_HEADERS, BEARER_SECURITY, authenticate, userOf } from "../auth.js";
 import { requireRole } from "../../auth/index.js";
 import { AppError } from "../../core/errors.js";
 import { withProblems } from "../schemas.js";
 import type { ServingState } from "../serving-state.js";
+import { PREDICTION_SCHEMA, predictionOf } from "./predictions.js";
 
 export interface DecisionRouteOptions {
   readonly ctx: AppContext;
@@ -135,6 +141,94 @@ export async function decisionRoutes(app: FastifyInstance, opts: DecisionRouteOp
         outcome: request.body.outcome,
         recordedAt: at,
         recordedBy: user.name,
+      };
+    },
+  );
+
+  app.get<{
+    Params: { batchId: string };
+    Querystring: {
+      offset: number;
+      limit: number;
+      sort: BatchSortKey;
+      direction: "asc" | "desc";
+      risk?: Risk;
+      search?: string;
+    };
+  }>(
+    "/api/v1/batches/:batchId/predictions",
+    {
+      schema: {
+        tags: ["scoring"],
+        summary: "Page through a scored batch",
+        description:
+          "The predictions of one scored file or array, a page at a time, sorted and filtered by the database: what the Risk-O-Meter's results table shows for a file of any size. `total` counts the matches of `search` and `risk`; `counts` those of `search` by risk class.",
+        params: {
+          type: "object",
+          properties: { batchId: { type: "string", maxLength: 64 } },
+          required: ["batchId"],
+        },
+        querystring: {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            offset: { type: "integer", minimum: 0, default: 0 },
+            limit: { type: "integer", minimum: 1, maximum: 1000, default: 50 },
+            sort: {
+              type: "string",
+              enum: [...BATCH_SORT_KEYS],
+              default: "row",
+              description:
+                "`row` (file order), `risk` (ascending: good first), `probabilityBad`, `confidence`, or `reason` (the top reason's text). Ties keep file order",
+            },
+            direction: { type: "string", enum: ["asc", "desc"], default: "asc" },
+            risk: { type: "string", enum: ["good", "bad"], description: "Only this class" },
+            search: {
+              type: "string",
+              maxLength: 200,
+              description: "Case-insensitive text in any reason, or a row number",
+            },
+          },
+        },
+        response: withProblems({
+          200: {
+            type: "object",
+            properties: {
+              batchId: { type: "string" },
+              offset: { type: "integer" },
+              total: { type: "integer" },
+              counts: {
+                type: "object",
+                properties: { good: { type: "integer" }, bad: { type: "integer" } },
+              },
+              predictions: { type: "array", items: PREDICTION_SCHEMA },
+            },
+          },
+        }),
+      },
+    },
+    async (request) => {
+      const { batchId } = request.params;
+      const q = request.query;
+      const page = await decisions.queryBatch(batchId, {
+        offset: q.offset,
+        limit: q.limit,
+        sort: q.sort,
+        direction: q.direction,
+        risk: q.risk,
+        search: q.search,
+      });
+      if (page.counts.good + page.counts.bad === 0) {
+        const any = q.search ? await decisions.listBatch(batchId, { offset: 0, limit: 1 }) : null;
+        if (!any || any.total === 0)
+          throw new AppError("NOT_FOUND", `no scored batch "${batchId}"`);
+      }
+      return {
+        batchId,
+        offset: q.offset,
+        total: page.total,
+        counts: page.counts,
+        predictions: page.decisions.map(predictionOf),
       };
     },
   );

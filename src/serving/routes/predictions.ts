@@ -2,17 +2,24 @@ import type { Readable } from "node:stream";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { AppError } from "../../core/errors.js";
 import {
-  type CreditSchema,
   type RowError,
   type ValidatedBatch,
   readApplicants,
   readXlsxApplicants,
   validateApplicant,
 } from "../../data/index.js";
-import { type DecisionSource, type NewDecision, newDecisionId } from "../../decisions/index.js";
+import {
+  type DecisionRow,
+  type DecisionTuple,
+  type NewDecision,
+  TUPLE_INDEX,
+  fromDecisionValues,
+  newDecisionId,
+} from "../../decisions/index.js";
 import type { ServingState } from "../serving-state.js";
 import { withProblems } from "../schemas.js";
 import type { Scorer } from "../scoring.js";
+import { type DecisionContext, decision } from "../decide.js";
 
 /** Largest JSON array of applicants in one request; larger sets go as a file. */
 export const MAX_JSON_APPLICANTS = 10_000;
@@ -37,69 +44,52 @@ interface PredictionOut {
   reasons: readonly unknown[];
 }
 
-/** The canonical applicant (schema values by column name) that a decision records. */
-function canonicalInput(
-  schema: CreditSchema,
-  values: ArrayLike<number>,
-): Record<string, string | number> {
-  const out: Record<string, string | number> = {};
-  schema.columns.forEach((column, j) => {
-    const v = values[j];
-    out[column.name] = column.kind === "categorical" ? column.values[v].value : v;
-  });
-  return out;
-}
-
-/** What every decision of one request shares. */
+/** What the request asks for besides its applicants. */
 interface RequestInfo {
   readonly requestId: string;
   readonly createdAt: number;
   /** Also explain `good` decisions (`?reasons=all`); `bad` ones always are. */
   readonly explainGood: boolean;
+  /** Arrays and files: most predictions listed in the answer (`?limit=`); all by default. */
+  readonly limit: number;
 }
 
-interface Common extends RequestInfo {
-  readonly source: DecisionSource;
-  readonly batchId: string | null;
+type Common = RequestInfo & DecisionContext;
+
+/** `predictionOf` for a row of the decision log. */
+function predictionOfRow(row: DecisionRow): PredictionOut {
+  return predictionOf({
+    id: row.id,
+    rowNumber: row.row_number,
+    risk: row.risk as "good" | "bad",
+    probabilityBad: row.probability_bad,
+    confidence: row.confidence,
+    modelName: row.model_name,
+    modelVersion: row.model_version,
+    reasons: JSON.parse(row.reasons) as unknown[],
+  });
 }
 
-function decide(
-  scorer: Scorer,
-  values: ArrayLike<number>,
-  common: Common,
-  rowNumber: number | null,
-  extras?: Record<string, string>,
-): { decision: NewDecision; out: PredictionOut } {
-  const scored = scorer.score(values, common.explainGood);
-  const id = newDecisionId();
-  const decision: NewDecision = {
-    id,
-    createdAt: common.createdAt,
-    requestId: common.requestId,
-    batchId: common.batchId,
-    rowNumber,
-    source: common.source,
-    modelName: scorer.name,
-    modelVersion: scorer.version,
-    input: extras
-      ? { ...canonicalInput(scorer.schema, values), ...extras }
-      : canonicalInput(scorer.schema, values),
-    risk: scored.risk,
-    probabilityBad: scored.probabilityBad,
-    confidence: scored.confidence,
-    threshold: scorer.threshold,
-    reasons: scored.reasons,
+/** What the API answers for a decision (the same shape for a fresh one and a logged one). */
+export function predictionOf(d: {
+  readonly id: string;
+  readonly rowNumber: number | null;
+  readonly risk: "good" | "bad";
+  readonly probabilityBad: number;
+  readonly confidence: number;
+  readonly modelName: string;
+  readonly modelVersion: number;
+  readonly reasons: readonly unknown[];
+}): PredictionOut {
+  return {
+    id: d.id,
+    ...(d.rowNumber === null ? {} : { row: d.rowNumber }),
+    risk: d.risk,
+    probabilityBad: d.probabilityBad,
+    confidence: d.confidence,
+    model: { name: d.modelName, version: d.modelVersion },
+    reasons: d.reasons,
   };
-  const out: PredictionOut = {
-    id,
-    ...(rowNumber === null ? {} : { row: rowNumber }),
-    risk: scored.risk,
-    probabilityBad: scored.probabilityBad,
-    confidence: scored.confidence,
-    model: { name: scorer.name, version: scorer.version },
-    reasons: scored.reasons,
-  };
-  return { decision, out };
 }
 
 function tooLarge(maxBytes: number): AppError {
@@ -135,7 +125,7 @@ const REASON_SCHEMA = {
   },
 } as const;
 
-const PREDICTION_SCHEMA = {
+export const PREDICTION_SCHEMA = {
   type: "object",
   properties: {
     id: { type: "string", description: "Id of the logged decision (for outcomes)" },
@@ -192,7 +182,10 @@ export async function predictionRoutes(app: FastifyInstance, opts: PredictionRou
     done(null, payload),
   );
 
-  app.post<{ Body: Applicant | Applicant[] | Readable; Querystring: { reasons: "bad" | "all" } }>(
+  app.post<{
+    Body: Applicant | Applicant[] | Readable;
+    Querystring: { reasons: "bad" | "all"; limit?: number };
+  }>(
     "/api/v1/predictions",
     {
       bodyLimit: opts.maxFileBytes,
@@ -211,6 +204,12 @@ export async function predictionRoutes(app: FastifyInstance, opts: PredictionRou
               description:
                 "`bad` (default): reasons for every refused applicant; `all`: for accepted ones too (exact explanations of a large forest or blend cost milliseconds per applicant)",
             },
+            limit: {
+              type: "integer",
+              minimum: 0,
+              description:
+                "Arrays and files: list at most this many predictions (the first rows, in order) in the answer; the summary still counts all of them, and every one is logged. Read the rest page by page, sorted and filtered, from `GET /api/v1/batches/{batchId}/predictions`. Default: all",
+            },
           },
         },
         response: withProblems({ 200: PREDICTIONS_RESPONSE }),
@@ -222,6 +221,7 @@ export async function predictionRoutes(app: FastifyInstance, opts: PredictionRou
         requestId: request.id,
         createdAt: Date.now(),
         explainGood: request.query.reasons === "all",
+        limit: request.query.limit ?? Infinity,
       };
       if (request.isMultipart()) return scoreUpload(request, model, info);
       const body = request.body;
@@ -247,10 +247,14 @@ export async function predictionRoutes(app: FastifyInstance, opts: PredictionRou
           { details: { errors: checked.errors } },
         );
       }
-      const { decision, out } = decide(model, checked.values, common, null);
-      await state.log.append(decision);
-      state.metrics.count(out.risk, "api", out.probabilityBad);
-      return { predictions: [out], errors: [] };
+      const values = checked.values;
+      const made = decision(model, model.score(values, info.explainGood), values, common, {
+        id: newDecisionId(),
+        rowNumber: null,
+      });
+      await state.log.append(made);
+      state.metrics.count(made.risk, "api", made.probabilityBad);
+      return { predictions: [predictionOf(made)], errors: [] };
     },
   );
 
@@ -259,6 +263,7 @@ export async function predictionRoutes(app: FastifyInstance, opts: PredictionRou
     model: Scorer,
     common: Common & { readonly batchId: string },
   ) {
+    const { limit } = common;
     if (body.length > MAX_JSON_APPLICANTS) {
       throw new AppError(
         "INVALID_ARGUMENT",
@@ -267,7 +272,6 @@ export async function predictionRoutes(app: FastifyInstance, opts: PredictionRou
     }
     const errors: RowError[] = [];
     const decisions: NewDecision[] = [];
-    const predictions: PredictionOut[] = [];
     body.forEach((applicant, i) => {
       const row = i + 1;
       if (applicant === null || typeof applicant !== "object" || Array.isArray(applicant)) {
@@ -279,24 +283,21 @@ export async function predictionRoutes(app: FastifyInstance, opts: PredictionRou
         for (const e of checked.errors) errors.push({ ...e, row });
         return;
       }
-      const { decision, out } = decide(model, checked.values, common, row);
-      decisions.push(decision);
-      predictions.push(out);
+      const values = checked.values;
+      decisions.push(
+        decision(model, model.score(values, common.explainGood), values, common, {
+          id: newDecisionId(),
+          rowNumber: row,
+        }),
+      );
     });
     await state.log.appendMany(decisions);
-    for (const p of predictions) state.metrics.count(p.risk, "api", p.probabilityBad);
-    const bad = predictions.filter((p) => p.risk === "bad").length;
-    const rejected = new Set(errors.map((e) => e.row)).size;
+    for (const d of decisions) state.metrics.count(d.risk, "api", d.probabilityBad);
+    const bad = decisions.filter((d) => d.risk === "bad").length;
     return {
       batchId: common.batchId,
-      summary: {
-        rows: body.length,
-        scored: predictions.length,
-        rejected,
-        good: predictions.length - bad,
-        bad,
-      },
-      predictions,
+      summary: summaryOf(body.length, decisions.length, bad, errors),
+      predictions: decisions.slice(0, limit).map(predictionOf),
       errors,
     };
   }
@@ -339,45 +340,82 @@ export async function predictionRoutes(app: FastifyInstance, opts: PredictionRou
     batches: AsyncIterable<ValidatedBatch>,
     beforeCommit?: () => void,
   ) {
-    const batchId = newDecisionId();
-    const common: Common = { ...info, source: "file", batchId };
-    const predictions: PredictionOut[] = [];
+    const { limit } = info;
+    // The whole file is read and validated before anything is written: a file that fails
+    // half-way (a syntax error, the size limit) leaves no decision behind, and a slow upload
+    // never holds the decision log's writer.
+    const read: ValidatedBatch[] = [];
     const errors: RowError[] = [];
     let rows = 0;
-    let bad = 0;
-    const all: NewDecision[] = [];
     for await (const batch of batches) {
       rows += batch.records;
-      errors.push(...batch.errors);
-      const values = new Float64Array(batch.table.columns.length);
-      const extraHeader = batch.extras.header;
-      for (let k = 0; k < batch.table.n; k++) {
-        for (let j = 0; j < values.length; j++) values[j] = batch.table.columns[j][k];
-        const extras =
-          extraHeader.length === 0
-            ? undefined
-            : Object.fromEntries(extraHeader.map((h, e) => [h, batch.extras.values[k][e]]));
-        const { decision, out } = decide(model, values, common, batch.rowNumbers[k], extras);
-        all.push(decision);
-        predictions.push(out);
+      for (const e of batch.errors) errors.push(e);
+      read.push(batch);
+    }
+    beforeCommit?.();
+    const batchId = newDecisionId();
+    const predictions: PredictionOut[] = [];
+    const scored = read.reduce((n, b) => n + b.table.n, 0);
+    const probabilities = new Float64Array(scored);
+    const isBad = new Uint8Array(scored);
+    let bad = 0;
+    let at = 0;
+    // Every batch goes to the scoring workers at once and comes back as finished decision rows,
+    // in file order; the log writes each while later ones are still being made, all in one
+    // transaction. Ids are made here, so they increase in file order.
+    const context: DecisionContext = {
+      requestId: info.requestId,
+      createdAt: info.createdAt,
+      source: "file",
+      batchId,
+    };
+    const results = read.map((b) =>
+      model.decideBatch({
+        columns: b.table.columns,
+        n: b.table.n,
+        rowNumbers: b.rowNumbers,
+        ids: Array.from({ length: b.table.n }, () => newDecisionId()),
+        extras: b.extras,
+        context,
+        explainGood: info.explainGood,
+      }),
+    );
+    // A batch that fails is reported through the stream; the others must not go unhandled.
+    for (const r of results) r.catch(() => {});
+    async function* decisionRows(): AsyncGenerator<DecisionTuple[]> {
+      for (const result of results) {
+        const rows = await result;
+        for (const row of rows) {
+          const p = row[TUPLE_INDEX.probability_bad] as number;
+          probabilities[at] = p;
+          if (row[TUPLE_INDEX.risk] === "bad") {
+            isBad[at] = 1;
+            bad++;
+          }
+          at++;
+          if (predictions.length < limit) {
+            predictions.push(predictionOfRow(fromDecisionValues(row)));
+          }
+        }
+        yield rows;
       }
     }
-    // One commit once the whole file has been read: a file that fails half-way (a syntax error,
-    // the size limit) leaves no decision behind, and a logged file is a complete one.
-    beforeCommit?.();
-    await state.log.appendMany(all);
-    for (const d of all) {
-      if (d.risk === "bad") bad++;
-      state.metrics.count(d.risk, "file", d.probabilityBad);
+    await state.log.appendStream(decisionRows());
+    for (let i = 0; i < probabilities.length; i++) {
+      state.metrics.count(isBad[i] === 1 ? "bad" : "good", "file", probabilities[i]);
     }
-    const rejected = new Set(errors.map((e) => e.row)).size;
     return {
       batchId,
-      summary: { rows, scored: predictions.length, rejected, good: predictions.length - bad, bad },
+      summary: summaryOf(rows, scored, bad, errors),
       predictions,
       errors,
     };
   }
+}
+
+function summaryOf(rows: number, scored: number, bad: number, errors: readonly RowError[]) {
+  const rejected = new Set(errors.map((e) => e.row)).size;
+  return { rows, scored, rejected, good: scored - bad, bad };
 }
 
 function isStream(body: unknown): body is Readable {
