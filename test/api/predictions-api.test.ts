@@ -233,6 +233,66 @@ describe("files", () => {
     expect(lines[5].startsWith("6,")).toBe(true);
   });
 
+  it("lists only the first rows with ?limit, and pages the rest from the log sorted and filtered", async () => {
+    const rows = applicants.slice(0, 40);
+    const full = await app.inject({
+      method: "POST",
+      url: "/api/v1/predictions",
+      headers: { "content-type": "text/csv" },
+      payload: csvOf(rows),
+    });
+    const limited = await app.inject({
+      method: "POST",
+      url: "/api/v1/predictions?limit=5",
+      headers: { "content-type": "text/csv" },
+      payload: csvOf(rows),
+    });
+    expect(limited.statusCode).toBe(200);
+    const all = full.json();
+    const first = limited.json();
+    expect(all.predictions).toHaveLength(40);
+    expect(first.predictions).toHaveLength(5);
+    expect(first.summary).toEqual(all.summary);
+    // The same rows, the same numbers: only the listing is cut, every row is logged.
+    const strip = (p: Record<string, unknown>) => ({ ...p, id: undefined });
+    expect(first.predictions.map(strip)).toEqual(all.predictions.slice(0, 5).map(strip));
+
+    const page = async (query: string) => {
+      const res = await app.inject({
+        method: "GET",
+        url: `/api/v1/batches/${first.batchId}/predictions?${query}`,
+      });
+      expect(res.statusCode).toBe(200);
+      return res.json();
+    };
+    const rest = await page("offset=5&limit=50");
+    expect(rest.total).toBe(40);
+    expect(rest.counts).toEqual({ good: all.summary.good, bad: all.summary.bad });
+    expect([...first.predictions, ...rest.predictions].map((p) => p.id)).toEqual(
+      (await page("limit=40")).predictions.map((p: { id: string }) => p.id),
+    );
+    expect(rest.predictions.map(strip)).toEqual(all.predictions.slice(5).map(strip));
+    const byRisk = await page("sort=probabilityBad&direction=desc&risk=bad&limit=100");
+    expect(byRisk.total).toBe(all.summary.bad);
+    const ps = byRisk.predictions.map((p: { probabilityBad: number }) => p.probabilityBad);
+    expect(ps).toEqual([...ps].sort((a, b) => b - a));
+    expect(byRisk.predictions.every((p: { risk: string }) => p.risk === "bad")).toBe(true);
+    const text = all.predictions.find((p: { reasons: unknown[] }) => p.reasons.length > 0)
+      .reasons[0].text as string;
+    const found = await page(`search=${encodeURIComponent(text.toUpperCase())}&limit=100`);
+    expect(found.total).toBeGreaterThan(0);
+    for (const p of found.predictions) {
+      expect(p.reasons.map((r: { text: string }) => r.text)).toContain(text);
+    }
+    const bad = await app.inject({
+      method: "GET",
+      url: `/api/v1/batches/${first.batchId}/predictions?sort=nope`,
+    });
+    expect(bad.statusCode).toBe(400);
+    const none = await app.inject({ method: "GET", url: "/api/v1/batches/nope/predictions" });
+    expect(none.statusCode).toBe(404);
+  });
+
   it("scores a multipart CSV upload and an Excel upload alike", async () => {
     const rows = applicants.slice(10, 20);
     const asCsv = await app.inject({

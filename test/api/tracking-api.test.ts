@@ -539,6 +539,7 @@ describe("documentation, pages and failures", () => {
         "GET /api/v1/schema",
         "GET /api/v1/decisions/{id}",
         "POST /api/v1/outcomes",
+        "GET /api/v1/batches/{batchId}/predictions",
         "GET /api/v1/batches/{batchId}/scored.csv",
         "GET /healthz",
         "GET /readyz",

@@ -18,7 +18,10 @@ import {
   type DecisionAppender,
   DecisionLog,
   type DecisionRow,
+  type DecisionTuple,
   type NewDecision,
+  decisionValues,
+  toDecisionRow,
   SqlDecisionStore,
   SqliteWorkerAppender,
   newDecisionId,
@@ -67,6 +70,10 @@ class InstrumentedAppender implements DecisionAppender {
       throw new Error("injected commit failure");
     }
     await this.inner.appendRows(rows);
+  }
+  async appendStream(chunks: AsyncIterable<readonly DecisionTuple[]>): Promise<void> {
+    this.calls.push(-1);
+    await this.inner.appendStream(chunks);
   }
 }
 
@@ -222,6 +229,113 @@ describe.each(TEST_DATABASES)("decision log contract: $name", ({ name, create })
       await expectCode(store.listBatch(batchId, { offset: -1, limit: 10 }), "INVALID_ARGUMENT");
     });
 
+    it("pages through a batch sorted and filtered by the database, with counts", async () => {
+      const batchId = newDecisionId();
+      const reason = (text: string) => ({
+        feature: "f",
+        label: "L",
+        value: 1,
+        valueLabel: "v",
+        contribution: 0.1,
+        text,
+      });
+      const made = Array.from({ length: 30 }, (_, i) => {
+        const bad = i % 3 === 0;
+        const p = ((i * 37) % 30) / 30;
+        return decision({
+          batchId,
+          rowNumber: i + 1,
+          source: "file",
+          risk: bad ? "bad" : "good",
+          probabilityBad: p,
+          confidence: bad ? p : 1 - p,
+          reasons: bad
+            ? [
+                reason(i % 2 === 0 ? "Checking account: below 0 DM" : "Duration: 48 months"),
+                reason("Age: 19 years"),
+              ]
+            : [],
+        });
+      });
+      await log.appendMany(made);
+      await log.appendMany([decision({ batchId: newDecisionId(), rowNumber: 1, risk: "bad" })]);
+
+      const all = await store.queryBatch(batchId, { offset: 0, limit: 100 });
+      expect(all.total).toBe(30);
+      expect(all.counts).toEqual({ good: 20, bad: 10 });
+      expect(all.decisions.map((d) => d.rowNumber)).toEqual(made.map((d) => d.rowNumber));
+
+      const byP = await store.queryBatch(batchId, {
+        offset: 0,
+        limit: 100,
+        sort: "probabilityBad",
+        direction: "desc",
+      });
+      const ps = byP.decisions.map((d) => d.probabilityBad);
+      expect(ps).toEqual([...ps].sort((a, b) => b - a));
+      // A page continues where the last one stopped.
+      const second = await store.queryBatch(batchId, {
+        offset: 10,
+        limit: 10,
+        sort: "probabilityBad",
+        direction: "desc",
+      });
+      expect(second.decisions.map((d) => d.id)).toEqual(
+        byP.decisions.slice(10, 20).map((d) => d.id),
+      );
+
+      const bad = await store.queryBatch(batchId, { offset: 0, limit: 100, risk: "bad" });
+      expect(bad.total).toBe(10);
+      expect(bad.decisions.every((d) => d.risk === "bad")).toBe(true);
+      expect(bad.counts).toEqual({ good: 20, bad: 10 });
+
+      // Search: the text of any reason, case-insensitive, taken literally; or a row number.
+      const checking = await store.queryBatch(batchId, {
+        offset: 0,
+        limit: 100,
+        search: "CHECKING acc",
+      });
+      expect(checking.decisions.map((d) => d.rowNumber)).toEqual([1, 7, 13, 19, 25]);
+      expect(checking.counts).toEqual({ good: 0, bad: 5 });
+      expect(
+        (await store.queryBatch(batchId, { offset: 0, limit: 100, search: "age: 19" })).total,
+      ).toBe(10);
+      expect((await store.queryBatch(batchId, { offset: 0, limit: 100, search: "%" })).total).toBe(
+        0,
+      );
+      expect((await store.queryBatch(batchId, { offset: 0, limit: 100, search: "_" })).total).toBe(
+        0,
+      );
+      expect(
+        (await store.queryBatch(batchId, { offset: 0, limit: 100, search: "feature" })).total,
+      ).toBe(0);
+      const row = await store.queryBatch(batchId, { offset: 0, limit: 100, search: "12" });
+      expect(row.decisions.map((d) => d.rowNumber)).toEqual([12]);
+
+      // By the top reason's text; rows without reasons first when ascending, in row order.
+      const byReason = await store.queryBatch(batchId, { offset: 0, limit: 100, sort: "reason" });
+      const texts = byReason.decisions.map(
+        (d) => (d.reasons[0] as { text?: string } | undefined)?.text ?? "",
+      );
+      expect(texts).toEqual([...texts].sort());
+      expect(byReason.decisions.slice(0, 20).map((d) => d.rowNumber)).toEqual(
+        made.filter((d) => d.risk === "good").map((d) => d.rowNumber),
+      );
+      const byRisk = await store.queryBatch(batchId, {
+        offset: 0,
+        limit: 5,
+        sort: "risk",
+        direction: "desc",
+      });
+      expect(byRisk.decisions.map((d) => d.rowNumber)).toEqual([1, 4, 7, 10, 13]);
+
+      await expectCode(store.queryBatch(batchId, { offset: 0, limit: 0 }), "INVALID_ARGUMENT");
+      await expectCode(
+        store.queryBatch(batchId, { offset: 0, limit: 10, sort: "nope" as never }),
+        "INVALID_ARGUMENT",
+      );
+    });
+
     it("lists decisions newest first within a time window, page by page with a cursor", async () => {
       const t0 = 1_800_000_000_000;
       // Two decisions share a millisecond: the id breaks the tie.
@@ -368,6 +482,50 @@ describe.each(TEST_DATABASES)("decision log contract: $name", ({ name, create })
       await expectCode(small.appendMany([...failing, ...fresh]), "STORE_UNAVAILABLE");
       expect((await store.listBatch("dup", { offset: 0, limit: 500 })).total).toBe(0);
       await small.close();
+    });
+
+    it("streams an upload's chunks into one transaction: committed whole, or rolled back whole", async () => {
+      const stream = await openDecisionLog(database);
+      const batchId = newDecisionId();
+      const chunk = (from: number, n: number) =>
+        Array.from({ length: n }, (_, i) =>
+          decisionValues(toDecisionRow(decision({ batchId, rowNumber: from + i, source: "file" }))),
+        );
+      async function* chunks(fail: boolean) {
+        yield chunk(1, 700);
+        await new Promise((r) => setTimeout(r, 5));
+        yield chunk(701, 700);
+        if (fail) throw new AppError("INVALID_ARGUMENT", "the producer failed half-way");
+        yield chunk(1401, 100);
+      }
+      // Decisions appended meanwhile wait for the stream's commit and are not part of it.
+      const during = stream.append(decision());
+      expect(await stream.appendStream(chunks(false))).toBe(1500);
+      await during;
+      expect((await store.listBatch(batchId, { offset: 0, limit: 10 })).total).toBe(1500);
+
+      const failing = newDecisionId();
+      async function* broken() {
+        yield Array.from({ length: 50 }, (_, i) =>
+          decisionValues(toDecisionRow(decision({ batchId: failing, rowNumber: i + 1 }))),
+        );
+        throw new AppError("INVALID_ARGUMENT", "the producer failed half-way");
+      }
+      await expectCode(stream.appendStream(broken()), "INVALID_ARGUMENT", /half-way/);
+      expect((await store.listBatch(failing, { offset: 0, limit: 10 })).total).toBe(0);
+      // A taken id fails the commit: STORE_UNAVAILABLE, and nothing of the stream is stored.
+      const taken = newDecisionId();
+      async function* duplicate() {
+        const first = decision({ batchId: taken, rowNumber: 1 });
+        yield [decisionValues(toDecisionRow(first))];
+        yield [decisionValues(toDecisionRow({ ...first, rowNumber: 2 }))];
+      }
+      await expectCode(stream.appendStream(duplicate()), "STORE_UNAVAILABLE");
+      expect((await store.listBatch(taken, { offset: 0, limit: 10 })).total).toBe(0);
+      // The log goes on after a failed stream.
+      await stream.append(decision());
+      expect(stream.stats().failedCommits).toBe(1);
+      await stream.close();
     });
 
     it("rejects exactly the appends of a failed commit, and loses none it acknowledged", async () => {

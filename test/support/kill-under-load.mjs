@@ -1,6 +1,6 @@
 // Kills a scoring server with SIGKILL while clients keep it busy, then compares the decisions the
 // clients were told about (200 responses with an id) with those in the decision log. Shared by
-// test/serving-crash.test.ts and bench/serve-crash.bench.mjs. Plain JS so both can import it.
+// test/compiled-server.test.ts and bench/serve-crash.bench.mjs. Plain JS so both can import it.
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 

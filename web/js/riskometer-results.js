@@ -212,6 +212,9 @@ export class ResultsTable {
 
   renderHead() {
     const { key, direction } = this.sort;
+    // Redrawing the header must not take the focus from a keyboard user on a sort button.
+    const focused = /** @type {HTMLElement | null} */ (document.activeElement);
+    const focusedKey = this.els.head.contains(focused) ? focused?.dataset.key : undefined;
     setChildren(
       this.els.head,
       COLUMNS.map((c) => {
@@ -242,6 +245,11 @@ export class ResultsTable {
         );
       }),
     );
+    if (focusedKey) {
+      /** @type {HTMLElement | null} */ (
+        this.els.head.querySelector(`button[data-key="${focusedKey}"]`)
+      )?.focus();
+    }
   }
 
   row(p) {

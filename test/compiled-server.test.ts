@@ -1,6 +1,8 @@
 /**
- * `kill -9` of the scoring server under load loses no acknowledged decision: every decision a
- * client received a 200 for is in the decision log when the database is opened again.
+ * The compiled server, as `riskometer serve` runs it: `kill -9` under load loses no acknowledged
+ * decision (every decision a client received a 200 for is in the decision log when the database
+ * is opened again), and a file scored in its worker threads gets the same numbers and reasons
+ * as the same applicants scored one by one on the request thread.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -11,7 +13,7 @@ import { loadTrainingData } from "../src/data/index.js";
 import { SqlDecisionStore } from "../src/decisions/index.js";
 import { runTrainFlow } from "../src/flows/index.js";
 import { openContext } from "../src/main.js";
-import { creditRows } from "./browser/riskometer-fixtures.js";
+import { creditRows, toCsv } from "./browser/riskometer-fixtures.js";
 import { loadThenKill, startServer } from "./support/kill-under-load.mjs";
 
 let home: string;
@@ -69,4 +71,40 @@ describe("kill -9 under load", () => {
       await ctx.close();
     }
   }, 120_000);
+});
+
+describe("files in worker threads", () => {
+  it("score exactly as the request thread scores an array, and log every row", async () => {
+    const rows = await creditRows(300);
+    const server = await startServer({ RISKOMETER_HOME: home });
+    try {
+      const post = async (body: string, type: string) => {
+        const res = await fetch(`${server.url}/api/v1/predictions?reasons=all`, {
+          method: "POST",
+          headers: { "content-type": type },
+          body,
+        });
+        expect(res.status).toBe(200);
+        return res.json();
+      };
+      const file = await post(toCsv(rows), "text/csv");
+      const array = await post(JSON.stringify(rows), "application/json");
+      const strip = ({ id, ...rest }: { id: string }) => (
+        expect(id).toMatch(/^[0-9a-f-]{36}$/),
+        rest
+      );
+      expect(file.predictions).toHaveLength(300);
+      expect(file.predictions.map(strip)).toEqual(array.predictions.map(strip));
+      const page = await fetch(
+        `${server.url}/api/v1/batches/${file.batchId}/predictions?limit=1000`,
+      ).then((r) => r.json());
+      expect(page.total).toBe(300);
+      expect(page.predictions.map((p: { id: string }) => p.id)).toEqual(
+        file.predictions.map((p: { id: string }) => p.id),
+      );
+    } finally {
+      server.child.kill("SIGTERM");
+      await new Promise((r) => server.child.once("exit", r));
+    }
+  }, 60_000);
 });
