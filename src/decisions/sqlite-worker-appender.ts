@@ -23,10 +23,6 @@ try {
   db.pragma("synchronous = " + workerData.synchronous);
   db.pragma("foreign_keys = ON");
   db.pragma("busy_timeout = " + workerData.busyTimeoutMs);
-  // Checkpoints run after a commit has been acknowledged (see checkpointSoon), not inside it:
-  // SQLite's automatic one would copy the write-ahead log into the database before the commit
-  // returns, and the answer to the request would wait for it.
-  db.pragma("wal_autocheckpoint = 0");
   const cols = workerData.columns;
   insert = db.prepare(
     "INSERT INTO decisions (" + cols.join(", ") + ") VALUES (" + cols.map(() => "?").join(", ") + ")",
@@ -46,25 +42,26 @@ function reply(id, e) {
   parentPort.postMessage(
     e ? { type: "done", id, error: { message: String(e && e.message), code: e && e.code } } : { type: "done", id },
   );
-  if (!e) checkpointSoon();
 }
-// About SQLite's default of 1,000 pages of log between checkpoints, counted in decisions.
-const CHECKPOINT_ROWS = 2000;
-let rowsSinceCheckpoint = 0;
-let checkpointQueued = false;
-function checkpointSoon() {
-  if (rowsSinceCheckpoint < CHECKPOINT_ROWS || checkpointQueued) return;
-  checkpointQueued = true;
+// A streamed upload's commit would run SQLite's automatic checkpoint inside COMMIT, copying the
+// whole upload from the write-ahead log into the database before the commit returns, and the
+// upload's answer would wait for it. So that commit runs without it, and the checkpoint follows
+// once the commit has been acknowledged. (Small group commits keep SQLite's own checkpoints:
+// they are cheap and frequent.)
+function commitThenCheckpoint() {
+  db.pragma("wal_autocheckpoint = 0");
+  try {
+    db.prepare("COMMIT").run();
+  } finally {
+    db.pragma("wal_autocheckpoint = 1000");
+  }
   setImmediate(() => {
-    checkpointQueued = false;
     if (!db || !db.open || open) return;
-    rowsSinceCheckpoint = 0;
     try {
       // PASSIVE: copies what no reader still needs; never waits for or blocks readers.
       db.pragma("wal_checkpoint(PASSIVE)");
     } catch {
-      // A busy database: the next commit tries again.
-      rowsSinceCheckpoint = CHECKPOINT_ROWS;
+      // A busy database: SQLite's automatic checkpoint after a later commit catches up.
     }
   });
 }
@@ -79,7 +76,6 @@ parentPort.on("message", (m) => {
       // IMMEDIATE takes the write lock up front, so a busy database waits (busy_timeout)
       // instead of failing when a reader's lock would have to be upgraded.
       appendAll.immediate(m.rows);
-      rowsSinceCheckpoint += m.rows.length;
       reply(m.id);
     } catch (e) {
       reply(m.id, e);
@@ -87,7 +83,7 @@ parentPort.on("message", (m) => {
     return;
   }
   if (m.type === "begin") {
-    open = { id: m.id, error: null, rows: 0 };
+    open = { id: m.id, error: null };
     try {
       db.prepare("BEGIN IMMEDIATE").run();
     } catch (e) {
@@ -100,19 +96,18 @@ parentPort.on("message", (m) => {
     if (open.error) return;
     try {
       for (const row of m.rows) insert.run(row);
-      open.rows += m.rows.length;
     } catch (e) {
       open.error = e;
       if (db.inTransaction) db.prepare("ROLLBACK").run();
     }
     return;
   }
-  const { error, rows } = open;
+  const { error } = open;
   open = null;
   if (error) return reply(m.id, m.type === "abort" ? null : error);
   try {
-    db.prepare(m.type === "commit" ? "COMMIT" : "ROLLBACK").run();
-    if (m.type === "commit") rowsSinceCheckpoint += rows;
+    if (m.type === "commit") commitThenCheckpoint();
+    else db.prepare("ROLLBACK").run();
     reply(m.id);
   } catch (e) {
     if (db.inTransaction) db.prepare("ROLLBACK").run();
