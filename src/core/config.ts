@@ -32,6 +32,18 @@ export interface Config {
   readonly logLevel: string;
   /** When a logged decision counts as durable in a SQLite decision log. */
   readonly decisionSync: "normal" | "full";
+  /** Time zone of cron schedules (IANA name). */
+  readonly timezone: string;
+  /** Schedule of the `retrain` flow (cron or `every …`), or `off`. */
+  readonly retrainSchedule: string;
+  /** Schedule of the `drift-report` flow, or `off`. */
+  readonly driftSchedule: string;
+  /** Which missed schedule slots run after downtime: skip, latest or catch-up. */
+  readonly lateRuns: "skip" | "latest" | "catch-up";
+  /** Called when a flow run fails for good. */
+  readonly flowWebhook: string | undefined;
+  /** Finished flow runs older than this many days are deleted (0 keeps them). */
+  readonly flowRetentionDays: number;
 }
 
 interface Setting<K extends keyof Config> {
@@ -203,6 +215,100 @@ export const SETTINGS = [
       return v;
     },
   } satisfies Setting<"decisionSync">,
+  {
+    key: "timezone",
+    env: "RISKOMETER_TIMEZONE",
+    defaultText: "`UTC`",
+    description:
+      "Time zone of cron schedules, an IANA name such as `Europe/Berlin` (daylight saving time included).",
+    parse: (raw) => {
+      const zone = optional(raw) ?? "UTC";
+      try {
+        new Intl.DateTimeFormat("en", { timeZone: zone });
+      } catch {
+        throw new AppError(
+          "CONFIG_INVALID",
+          `RISKOMETER_TIMEZONE="${raw}" is not a time zone (use an IANA name such as Europe/Berlin or UTC)`,
+        );
+      }
+      return zone;
+    },
+  } satisfies Setting<"timezone">,
+  {
+    key: "retrainSchedule",
+    env: "RISKOMETER_RETRAIN_SCHEDULE",
+    defaultText: "`0 2 * * 0` (Sunday 02:00)",
+    description:
+      "When the `retrain` flow runs: a 5-field cron expression in `RISKOMETER_TIMEZONE`, an interval such as `every 6h`, or `off`.",
+    parse: (raw) => optional(raw) ?? "0 2 * * 0",
+  } satisfies Setting<"retrainSchedule">,
+  {
+    key: "driftSchedule",
+    env: "RISKOMETER_DRIFT_SCHEDULE",
+    defaultText: "`every 3h`",
+    description:
+      "When the `drift-report` flow runs: an interval (`every 3h`, clock-aligned: 00:00, 03:00 … UTC), a cron expression, or `off`.",
+    parse: (raw) => optional(raw) ?? "every 3h",
+  } satisfies Setting<"driftSchedule">,
+  {
+    key: "lateRuns",
+    env: "RISKOMETER_LATE_RUNS",
+    defaultText: "`latest`",
+    description:
+      "Schedule slots missed while nothing ran (downtime): `skip` them, run only the `latest`, or `catch-up` on all of them (at most 100).",
+    parse: (raw) => {
+      const v = optional(raw)?.toLowerCase() ?? "latest";
+      if (v !== "skip" && v !== "latest" && v !== "catch-up") {
+        throw new AppError(
+          "CONFIG_INVALID",
+          `RISKOMETER_LATE_RUNS="${raw}" must be skip, latest or catch-up`,
+        );
+      }
+      return v;
+    },
+  } satisfies Setting<"lateRuns">,
+  {
+    key: "flowWebhook",
+    env: "RISKOMETER_FLOW_WEBHOOK",
+    defaultText: "none",
+    description:
+      "URL that receives a JSON POST when a flow run ends FAILED or CRASHED with no retry left.",
+    parse: (raw) => {
+      const url = optional(raw);
+      if (url === undefined) return undefined;
+      let ok = false;
+      try {
+        ok = ["http:", "https:"].includes(new URL(url).protocol);
+      } catch {
+        ok = false;
+      }
+      if (!ok) {
+        throw new AppError(
+          "CONFIG_INVALID",
+          `RISKOMETER_FLOW_WEBHOOK="${raw}" is not an http(s) URL`,
+        );
+      }
+      return url;
+    },
+  } satisfies Setting<"flowWebhook">,
+  {
+    key: "flowRetentionDays",
+    env: "RISKOMETER_FLOW_RETENTION_DAYS",
+    defaultText: "`90`",
+    description:
+      "Finished flow runs (and their logs) older than this are deleted; `0` keeps them all.",
+    parse: (raw) => {
+      const v = optional(raw) ?? "90";
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0) {
+        throw new AppError(
+          "CONFIG_INVALID",
+          `RISKOMETER_FLOW_RETENTION_DAYS="${raw}" must be a number of days, 0 or more`,
+        );
+      }
+      return n;
+    },
+  } satisfies Setting<"flowRetentionDays">,
 ] as const;
 
 /** Reads the configuration from the environment; `overrides` (command-line options) win. */

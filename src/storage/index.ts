@@ -13,4 +13,11 @@ export {
   type DialectName,
   type DialectProfile,
 } from "./migrations.js";
-export type { AliasAuditTable, DatabaseSchema, DecisionsTable, OutcomesTable } from "./schema.js";
+export type {
+  AliasAuditTable,
+  DatabaseSchema,
+  DecisionsTable,
+  FlowLogsTable,
+  FlowRunsTable,
+  OutcomesTable,
+} from "./schema.js";

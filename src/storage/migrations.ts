@@ -284,6 +284,55 @@ export function migrations(d: DialectProfile): Record<string, Migration> {
         for (const statement of d.appendOnly("outcomes")) await sql.raw(statement).execute(db);
       },
     },
+    "0003_flow_runs": {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("flow_runs")
+          .addColumn("id", "text", (c) => c.primaryKey().notNull())
+          .addColumn("flow", "text", (c) => c.notNull())
+          .addColumn("state", "text", (c) => c.notNull())
+          .addColumn("trigger", "text", (c) => c.notNull())
+          .addColumn("scheduled_for", d.bigint, (c) => c.notNull())
+          // One row per schedule slot, whoever schedules it: the database refuses a second.
+          .addColumn("slot_key", "text", (c) => c.unique())
+          .addColumn("params", "text", (c) => c.notNull())
+          .addColumn("attempt", "integer", (c) => c.notNull())
+          .addColumn("max_attempts", "integer", (c) => c.notNull())
+          .addColumn("retry_of", "text")
+          .addColumn("requested_by", "text")
+          .addColumn("created_at", d.bigint, (c) => c.notNull())
+          .addColumn("started_at", d.bigint)
+          .addColumn("ended_at", d.bigint)
+          .addColumn("heartbeat_at", d.bigint)
+          .addColumn("worker", "text")
+          .addColumn("result", "text")
+          .addColumn("error", "text")
+          .addColumn("steps", "text", (c) => c.notNull())
+          .execute();
+        // Due runs by state and time (claiming), and each flow's history newest first.
+        await db.schema
+          .createIndex("flow_runs_due")
+          .on("flow_runs")
+          .columns(["state", "scheduled_for"])
+          .execute();
+        await db.schema
+          .createIndex("flow_runs_by_flow")
+          .on("flow_runs")
+          .columns(["flow", "created_at"])
+          .execute();
+        await db.schema
+          .createTable("flow_logs")
+          .addColumn("run_id", "text", (c) =>
+            c.notNull().references("flow_runs.id").onDelete("cascade"),
+          )
+          .addColumn("seq", "integer", (c) => c.notNull())
+          .addColumn("at", d.bigint, (c) => c.notNull())
+          .addColumn("level", "text", (c) => c.notNull())
+          .addColumn("message", "text", (c) => c.notNull())
+          .addPrimaryKeyConstraint("flow_logs_pk", ["run_id", "seq"])
+          .execute();
+      },
+    },
   };
 }
 

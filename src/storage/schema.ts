@@ -171,6 +171,47 @@ export interface OutcomesTable {
   recorded_by: string;
 }
 
+/** One attempt of a flow run (a retry is a new row pointing at the attempt it retries). */
+export interface FlowRunsTable {
+  id: string;
+  flow: string;
+  /** SCHEDULED, PENDING, RUNNING, COMPLETED, FAILED, CANCELLED or CRASHED. */
+  state: string;
+  /** "schedule", "manual" or "retry". */
+  trigger: string;
+  /** When it is due (ms). */
+  scheduled_for: number;
+  /** `<flow>@<slot ms>` for a scheduled first attempt: unique, so a slot runs once. */
+  slot_key: string | null;
+  /** JSON object of the parameters. */
+  params: string;
+  attempt: number;
+  max_attempts: number;
+  /** The attempt this one retries. */
+  retry_of: string | null;
+  requested_by: string | null;
+  created_at: number;
+  started_at: number | null;
+  ended_at: number | null;
+  heartbeat_at: number | null;
+  /** `host:pid` of the process that runs it. */
+  worker: string | null;
+  /** JSON of the flow's result. */
+  result: string | null;
+  error: string | null;
+  /** JSON array of the steps: name, start, end, state. */
+  steps: string;
+}
+
+/** A flow run's captured log lines. */
+export interface FlowLogsTable {
+  run_id: string;
+  seq: number;
+  at: number;
+  level: string;
+  message: string;
+}
+
 export interface DatabaseSchema {
   experiments: ExperimentsTable;
   runs: RunsTable;
@@ -188,4 +229,6 @@ export interface DatabaseSchema {
   api_tokens: ApiTokensTable;
   decisions: DecisionsTable;
   outcomes: OutcomesTable;
+  flow_runs: FlowRunsTable;
+  flow_logs: FlowLogsTable;
 }
