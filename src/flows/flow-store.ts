@@ -111,30 +111,18 @@ export class SqlFlowStore {
     return row?.slot === null || row?.slot === undefined ? null : Number(row.slot);
   }
 
-  /**
-   * Takes a due SCHEDULED run for `worker` (state RUNNING), oldest first, skipping the flows in
-   * `busy` (a flow never runs twice at once). Returns null when none is due. Several callers
-   * may race for one run: the state check in the UPDATE lets exactly one win.
-   */
-  async claimDue(opts: {
-    now: number;
-    worker: string;
-    busy: ReadonlySet<string>;
-  }): Promise<FlowRun | null> {
-    const due = await this.db
+  /** SCHEDULED runs due by `now`, oldest first. */
+  async dueRuns(now: number, limit = 100): Promise<FlowRun[]> {
+    const rows = await this.db
       .selectFrom("flow_runs")
       .selectAll()
       .where("state", "=", "SCHEDULED")
-      .where("scheduled_for", "<=", opts.now)
+      .where("scheduled_for", "<=", now)
       .orderBy("scheduled_for")
       .orderBy("created_at")
-      .limit(20)
+      .limit(limit)
       .execute();
-    for (const row of due) {
-      if (opts.busy.has(row.flow)) continue;
-      if (await this.claim(row.id, opts.worker, opts.now)) return this.getRun(row.id);
-    }
-    return null;
+    return rows.map(fromRow);
   }
 
   /** SCHEDULED → RUNNING for `worker`; false if the run was no longer SCHEDULED. */
@@ -202,17 +190,6 @@ export class SqlFlowStore {
       .where("heartbeat_at", "<", before)
       .execute();
     return rows.map(fromRow);
-  }
-
-  /** Flows with a run that holds the flow (PENDING or RUNNING). */
-  async busyFlows(): Promise<Set<string>> {
-    const rows = await this.db
-      .selectFrom("flow_runs")
-      .select("flow")
-      .distinct()
-      .where("state", "in", ["PENDING", "RUNNING"])
-      .execute();
-    return new Set(rows.map((r) => r.flow));
   }
 
   async appendLogs(id: string, lines: readonly FlowLogLine[]): Promise<void> {

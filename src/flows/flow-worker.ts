@@ -2,6 +2,7 @@ import type { FlowDefinition } from "./flow-definition.js";
 import type { FlowRunner } from "./flow-runner.js";
 import type { SqlFlowStore } from "./flow-store.js";
 import type { FlowState } from "./flow-types.js";
+import type { FlowJob, JobQueue } from "./queue/job-queue.js";
 import { type LatePolicy, type Schedule, dueRuns } from "./schedule.js";
 
 /** A flow's schedule as configured. */
@@ -15,6 +16,7 @@ export interface FlowWorkerOptions {
   readonly schedules: ReadonlyMap<string, FlowSchedule>;
   readonly store: SqlFlowStore;
   readonly runner: FlowRunner;
+  readonly queue: JobQueue;
   /** How often the worker looks for due slots and runs (default 1 s). */
   readonly pollMs?: number;
   /** Finished runs older than this are deleted (default 90 days; 0 keeps them all). */
@@ -28,18 +30,17 @@ export interface FlowWorkerOptions {
 const DAY_MS = 86_400_000;
 
 /**
- * Keeps the schedules and runs the flows of one process: each tick it creates the runs of
- * schedule slots that came due (the late-run policy decides which missed slots still run), declares
- * silent runs CRASHED, and starts the oldest due run of a flow that is not already running. The
- * slot's uniqueness in the database makes each slot one run whoever schedules it, and a run is
- * claimed by a compare-and-set on its state, so one worker runs it. One run at a time per
- * worker: a flow never overlaps itself, and retraining does not compete with itself for the CPU.
+ * Keeps the schedules and runs the flows of one process. Each tick it creates the runs of
+ * schedule slots that came due (the late-run policy decides which missed slots still run; the
+ * slot's uniqueness in the database makes each slot one run whoever schedules it), declares
+ * silent runs CRASHED (their retries are new runs), and sends every due SCHEDULED run to the
+ * job queue (idempotent per run). The queue hands each job to one worker and never two jobs of
+ * one flow at once; the worker takes the run by a compare-and-set on its state, then runs it.
  */
 export class FlowWorker {
   private timer: NodeJS.Timeout | null = null;
   private ticking: Promise<void> | null = null;
-  private current: Promise<unknown> | null = null;
-  private stopped = false;
+  private stopped = true;
   private lastPurge = 0;
   private readonly now: () => number;
 
@@ -47,33 +48,39 @@ export class FlowWorker {
     this.now = opts.now ?? Date.now;
   }
 
-  start(): void {
+  /** Starts taking jobs and ticking. */
+  async start(): Promise<void> {
     this.stopped = false;
+    await this.opts.queue.work([...this.opts.flows.keys()], (job) => this.handle(job));
     const loop = () => {
       if (this.stopped) return;
       this.ticking = this.tick()
         .catch((e: unknown) => this.opts.onProblem?.(`flow worker: ${String(e)}`))
         .finally(() => {
-          if (!this.stopped) this.timer = setTimeout(loop, this.opts.pollMs ?? 1000);
+          if (!this.stopped) {
+            this.timer = setTimeout(loop, this.opts.pollMs ?? 1000);
+            this.timer.unref();
+          }
         });
     };
     loop();
   }
 
-  /** Stops taking runs and waits for the one under way. */
+  /** Stops ticking; the queue's stop waits for the run under way. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.ticking;
-    await this.current;
   }
 
-  /** One pass: schedule, reap, purge, and start a due run if none is under way here. */
+  /** One pass: schedule due slots, declare crashed runs, send due runs, apply retention. */
   async tick(): Promise<void> {
     await this.scheduleDue();
-    await this.opts.runner.reap();
+    for (const run of await this.opts.runner.reap()) {
+      await this.opts.queue.abandon({ flow: run.flow, runId: run.id });
+    }
+    await this.sendDue();
     await this.purge();
-    if (this.current === null) await this.startNext();
   }
 
   /** Creates the runs of due slots; returns how many this worker created. */
@@ -100,23 +107,24 @@ export class FlowWorker {
     return created;
   }
 
-  private async startNext(): Promise<void> {
+  /** Sends every due SCHEDULED run of a known flow to the queue (a resend is ignored there). */
+  private async sendDue(): Promise<void> {
+    const { store, queue, flows } = this.opts;
+    for (const run of await store.dueRuns(this.now())) {
+      if (flows.has(run.flow)) await queue.send({ flow: run.flow, runId: run.id });
+    }
+  }
+
+  /** A job the queue delivered: take the run (unless someone else did), then run it. */
+  private async handle(job: FlowJob): Promise<void> {
     const { store, runner } = this.opts;
-    const run = await store.claimDue({
-      now: this.now(),
-      worker: runner.worker,
-      busy: await store.busyFlows(),
-    });
-    if (!run) return;
-    this.current = runner
-      .execute(run)
-      .then(
-        (state) => this.opts.onRunEnded?.(run.id, state),
-        (e: unknown) => this.opts.onProblem?.(`flow run ${run.id}: ${String(e)}`),
-      )
-      .finally(() => {
-        this.current = null;
-      });
+    if (!(await store.claim(job.runId, runner.worker, this.now()))) return;
+    try {
+      const state = await runner.execute(await store.getRun(job.runId));
+      this.opts.onRunEnded?.(job.runId, state);
+    } catch (e) {
+      this.opts.onProblem?.(`flow run ${job.runId}: ${String(e)}`);
+    }
   }
 
   private async purge(): Promise<void> {

@@ -4,6 +4,7 @@
  * results, timeouts, retries with back-off, the failure webhook, crashed runs) and workers
  * sharing one database under an injected clock (each slot runs exactly once).
  */
+import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -15,6 +16,9 @@ import { type FlowDefinition, checkParams } from "../../src/flows/flow-definitio
 import { FlowRunner, type FlowNotification } from "../../src/flows/flow-runner.js";
 import { SqlFlowStore } from "../../src/flows/flow-store.js";
 import { FlowWorker } from "../../src/flows/flow-worker.js";
+import { EmbeddedJobQueue } from "../../src/flows/queue/embedded-queue.js";
+import type { FlowJob, JobQueue } from "../../src/flows/queue/job-queue.js";
+import { PgBossJobQueue } from "../../src/flows/queue/pg-boss-queue.js";
 import { parseSchedule } from "../../src/flows/schedule.js";
 import { type AppContext, openContext } from "../../src/main.js";
 import { TEST_DATABASES, type TestDatabase } from "../support/databases.js";
@@ -68,7 +72,7 @@ function testFlows(executions: string[]): Map<string, FlowDefinition> {
   return new Map(flows.map((f) => [f.name, f]));
 }
 
-describe.each(TEST_DATABASES)("flows on $name", ({ create }) => {
+describe.each(TEST_DATABASES)("flows on $name", ({ name: dbName, create }) => {
   let target: TestDatabase;
   let home: string;
   let app: AppContext;
@@ -100,6 +104,31 @@ describe.each(TEST_DATABASES)("flows on $name", ({ create }) => {
     await target?.drop();
     await rm(home, { recursive: true, force: true });
   });
+
+  /**
+   * The queues of `n` workers: on SQLite one embedded queue that they share (one process); on
+   * Postgres a pg-boss client each, as separate processes would have.
+   */
+  async function queues(n: number): Promise<JobQueue[]> {
+    const made: JobQueue[] =
+      dbName === "sqlite"
+        ? Array(n).fill(new EmbeddedJobQueue({ pollMs: 20 }))
+        : Array.from(
+            { length: n },
+            () =>
+              new PgBossJobQueue({
+                connectionString: target.url,
+                expireSeconds: () => 60,
+                pollSeconds: 0.5,
+              }),
+          );
+    for (const q of new Set(made)) await q.start();
+    return made;
+  }
+
+  async function stopAll(qs: JobQueue[]): Promise<void> {
+    for (const q of new Set(qs)) await q.stop();
+  }
 
   function runner(clock: Clock, executions: string[], worker = "w1") {
     return new FlowRunner({
@@ -264,6 +293,79 @@ describe.each(TEST_DATABASES)("flows on $name", ({ create }) => {
     expect(await store.finish(run!.id, { state: "COMPLETED", at: clock.t })).toBe(false);
   });
 
+  describe("job queue", () => {
+    const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    async function until(check: () => boolean, ms = 15_000): Promise<void> {
+      const end = Date.now() + ms;
+      while (!check()) {
+        if (Date.now() > end) throw new Error("timed out waiting");
+        await wait(20);
+      }
+    }
+
+    it("delivers each job once, to one of two workers, however often it is sent", async () => {
+      const qs = await queues(2);
+      const got: string[] = [];
+      try {
+        for (const [i, q] of qs.entries()) {
+          await q.work(["a", "b"], async (job) => {
+            got.push(`${job.runId}@${i}`);
+          });
+        }
+        const jobs: FlowJob[] = Array.from({ length: 6 }, (_, i) => ({
+          flow: i % 2 === 0 ? "a" : "b",
+          runId: randomUUID(),
+        }));
+        for (const job of jobs) {
+          await qs[0].send(job);
+          await qs[1].send(job);
+        }
+        await until(() => got.length >= 6);
+        await wait(1_200);
+        expect(got.map((g) => g.split("@")[0]).sort()).toEqual(jobs.map((j) => j.runId).sort());
+      } finally {
+        await stopAll(qs);
+      }
+    });
+
+    it("never runs two jobs of one flow at once, and lets an abandoned job's flow go on", async () => {
+      const qs = await queues(2);
+      let running = 0;
+      let most = 0;
+      const done: string[] = [];
+      let release: () => void = () => {};
+      const hung = new Promise<void>((r) => (release = r));
+      const first = randomUUID();
+      try {
+        for (const q of qs) {
+          await q.work(["solo"], async (job) => {
+            running++;
+            most = Math.max(most, running);
+            // The first job's worker "dies": its handler never returns until the end.
+            if (job.runId === first) await hung;
+            else await wait(30);
+            running--;
+            done.push(job.runId);
+          });
+        }
+        const others = [randomUUID(), randomUUID()];
+        await qs[0].send({ flow: "solo", runId: first });
+        await until(() => running === 1);
+        for (const runId of others) await qs[1].send({ flow: "solo", runId });
+        await wait(1_500);
+        // Blocked behind the hung job.
+        expect(done).toEqual([]);
+        await qs[1].abandon({ flow: "solo", runId: first });
+        await until(() => done.length === 2);
+        expect(done.sort()).toEqual([...others].sort());
+        expect(most).toBe(2); // the hung one and, after it was abandoned, one other
+      } finally {
+        release();
+        await stopAll(qs);
+      }
+    });
+  });
+
   it("runs each slot of a schedule exactly once with two workers on one database", async () => {
     const clock = new Clock(Date.UTC(2027, 0, 1, 0, 0, 30));
     const executions: string[] = [];
@@ -271,30 +373,40 @@ describe.each(TEST_DATABASES)("flows on $name", ({ create }) => {
     const schedules = new Map([
       ["ok", { schedule: parseSchedule("every 1m", "UTC"), latePolicy: "catch-up" as const }],
     ]);
+    const qs = await queues(2);
     const workers = ["alpha:1", "beta:2"].map(
-      (name) =>
+      (name, i) =>
         new FlowWorker({
           flows,
           schedules,
           store,
+          queue: qs[i],
           runner: runner(clock, executions, name),
           now: clock.now,
+          pollMs: 60_000,
           retentionMs: 0,
         }),
     );
-    // The first tick sees no earlier slot: the first one is on time (30 s late) and runs.
-    const finished = async () => {
-      for (let i = 0; i < 50; i++) {
-        await Promise.all(workers.map((w) => w.tick()));
-        const open = await store.listRuns({ flow: "ok", states: ["SCHEDULED", "RUNNING"] });
-        if (open.length === 0) return;
-        await new Promise((r) => setTimeout(r, 5));
-      }
-    };
-    await finished();
-    for (let minute = 1; minute <= 4; minute++) {
-      clock.t += 60_000;
+    try {
+      for (const w of workers) await w.start();
+      // The first tick sees no earlier slot: the first one is on time (30 s late) and runs.
+      const finished = async () => {
+        for (let i = 0; i < 300; i++) {
+          await Promise.all(workers.map((w) => w.tick()));
+          const open = await store.listRuns({ flow: "ok", states: ["SCHEDULED", "RUNNING"] });
+          if (open.length === 0) return;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        throw new Error("runs did not finish");
+      };
       await finished();
+      for (let minute = 1; minute <= 4; minute++) {
+        clock.t += 60_000;
+        await finished();
+      }
+    } finally {
+      for (const w of workers) await w.stop();
+      await stopAll(qs);
     }
     const scheduled = (await store.listRuns({ flow: "ok", limit: 100 })).filter(
       (x) => x.trigger === "schedule",
@@ -306,10 +418,9 @@ describe.each(TEST_DATABASES)("flows on $name", ({ create }) => {
     expect(executions.filter((e) => e.startsWith("ok:")).sort()).toEqual(
       scheduled.map((x) => `ok:${x.id}`).sort(),
     );
-    expect(new Set(scheduled.map((x) => x.worker))).not.toContain(null);
+    expect(scheduled.every((x) => x.worker === "alpha:1" || x.worker === "beta:2")).toBe(true);
     expect(await store.listRuns({ states: ["RUNNING"] })).toEqual([]);
-    await Promise.all(workers.map((w) => w.stop()));
-  });
+  }, 60_000);
 
   it("refuses unknown parameters and values out of bounds, naming them", () => {
     const flow = testFlows([]).get("ok")!;
