@@ -9,6 +9,9 @@ import { modelsCommand } from "./models.js";
 import { usersCommand } from "./users.js";
 import { dbCommand } from "./db.js";
 import { serveCommand } from "./serve.js";
+import { upCommand } from "./up.js";
+import { workerCommand } from "./worker.js";
+import { flowsCommand } from "./flows.js";
 
 /**
  * Exit codes: 0 ok, 1 internal error, 2 bad arguments; data, model, store and access errors per
@@ -31,6 +34,9 @@ export function buildProgram(): Command {
   program.addCommand(modelsCommand());
   program.addCommand(usersCommand());
   program.addCommand(serveCommand());
+  program.addCommand(upCommand());
+  program.addCommand(workerCommand());
+  program.addCommand(flowsCommand());
   program.addCommand(dbCommand());
   for (const cmd of program.commands) overrideExit(cmd);
   return program;

@@ -12,7 +12,7 @@ interface ServeCliOptions {
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
 
 /** Resolves on the first SIGINT or SIGTERM. */
-function untilStopSignal(): Promise<NodeJS.Signals> {
+export function untilStopSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
       process.off("SIGINT", stop);

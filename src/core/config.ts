@@ -44,6 +44,10 @@ export interface Config {
   readonly flowWebhook: string | undefined;
   /** Finished flow runs older than this many days are deleted (0 keeps them). */
   readonly flowRetentionDays: number;
+  /** How often a running flow run says it is alive; six missed beats make it CRASHED. */
+  readonly flowHeartbeatSeconds: number;
+  /** Delay before a flow's first retry (doubling after); undefined: each flow's own. */
+  readonly flowRetrySeconds: number | undefined;
 }
 
 interface Setting<K extends keyof Config> {
@@ -309,7 +313,36 @@ export const SETTINGS = [
       return n;
     },
   } satisfies Setting<"flowRetentionDays">,
+  {
+    key: "flowHeartbeatSeconds",
+    env: "RISKOMETER_FLOW_HEARTBEAT_SECONDS",
+    defaultText: "`5`",
+    description:
+      "How often a running flow run records that it is alive; a run silent for six of these (its worker died or hung) is declared CRASHED and retried if attempts are left.",
+    parse: (raw) => positiveSeconds("RISKOMETER_FLOW_HEARTBEAT_SECONDS", raw) ?? 5,
+  } satisfies Setting<"flowHeartbeatSeconds">,
+  {
+    key: "flowRetrySeconds",
+    env: "RISKOMETER_FLOW_RETRY_SECONDS",
+    defaultText: "each flow's own (`retrain` 300, `drift-report` 60)",
+    description:
+      "Delay before a failed or crashed flow run's first retry; each further retry waits twice as long.",
+    parse: (raw) => positiveSeconds("RISKOMETER_FLOW_RETRY_SECONDS", raw, true),
+  } satisfies Setting<"flowRetrySeconds">,
 ] as const;
+
+function positiveSeconds(env: string, raw: string | undefined, zeroOk = false): number | undefined {
+  const v = optional(raw);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0 || (n === 0 && !zeroOk)) {
+    throw new AppError(
+      "CONFIG_INVALID",
+      `${env}="${raw}" must be a number of seconds${zeroOk ? ", 0 or more" : " above 0"}`,
+    );
+  }
+  return n;
+}
 
 /** Reads the configuration from the environment; `overrides` (command-line options) win. */
 export function loadConfig(

@@ -19,6 +19,8 @@ export interface FlowRunnerOptions {
   readonly now?: () => number;
   /** Where runner problems go (a failed webhook, a lost heartbeat). */
   readonly onProblem?: (message: string) => void;
+  /** Every log line of the runs this runner executes, as it is made. */
+  readonly onLog?: (runId: string, line: FlowLogLine) => void;
 }
 
 /** The notification a failure webhook receives. */
@@ -78,7 +80,9 @@ export class FlowRunner {
       return flushing;
     };
     const log = (message: string, level: FlowLogLine["level"] = "info") => {
-      lines.push({ seq: ++seq, at: this.now(), level, message });
+      const line = { seq: ++seq, at: this.now(), level, message };
+      lines.push(line);
+      this.opts.onLog?.(run.id, line);
       if (lines.length >= 50) void flush();
     };
     const steps: FlowStep[] = [];

@@ -1,7 +1,7 @@
 import fastifySwagger from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyInstance, LogController } from "fastify";
-import { PACKAGE_VERSION } from "../core/index.js";
+import { isAppError, PACKAGE_VERSION } from "../core/index.js";
 import type { AppContext } from "../main.js";
 import fastifyMultipart from "@fastify/multipart";
 import { SqlDecisionStore, openDecisionLog } from "../decisions/index.js";
@@ -15,6 +15,8 @@ import { modelRoutes } from "./routes/models.js";
 import { runRoutes } from "./routes/runs.js";
 import { webRoutes } from "./routes/web.js";
 import { SHARED_SCHEMAS } from "./schemas.js";
+import { type Flows, openFlows } from "../flows/index.js";
+import { flowRoutes } from "./routes/flows.js";
 
 /**
  * Fastify calls a trailing wildcard `*`; OpenAPI needs a named path parameter, so the document
@@ -49,6 +51,8 @@ export interface BuildAppOptions {
   readonly maxFileBytes?: number;
   /** How often the serving alias is checked for moves made elsewhere (default 2 s; 0 = never). */
   readonly modelPollMs?: number;
+  /** The flows the API shows and triggers (default: this context's). */
+  readonly flows?: Flows;
 }
 
 /** Where the interactive API documentation lives; its OpenAPI document is at `<here>/json`. */
@@ -103,7 +107,7 @@ export async function buildApp(
         title: "Riskometer API",
         version: PACKAGE_VERSION,
         description:
-          "Experiment tracking and model registry of Riskometer. Reads need no token (the server binds to 127.0.0.1 by default); changes need `Authorization: Bearer <API token>` (`riskometer users add` prints one). Errors are `application/problem+json` with a stable `code` (docs/errors.md).",
+          "Credit scoring with reasons, the decision log, experiment tracking, the model registry and scheduled flows of Riskometer. Reads need no token (the server binds to 127.0.0.1 by default); changes need `Authorization: Bearer <API token>` (`riskometer users add` prints one). Errors are `application/problem+json` with a stable `code` (docs/errors.md).",
       },
       tags: [
         { name: "tracking", description: "Experiments, runs, metrics and artifacts" },
@@ -111,6 +115,10 @@ export async function buildApp(
         {
           name: "scoring",
           description: "Credit decisions with reasons, the decision log, outcomes",
+        },
+        {
+          name: "flows",
+          description: "Scheduled flows (retrain, drift-report), their runs and logs, triggers",
         },
         { name: "operations", description: "Health and readiness" },
       ],
@@ -138,7 +146,11 @@ export async function buildApp(
     name: ctx.config.modelName,
     pollMs: options.modelPollMs ?? 2000,
     onLoad: (model) => state?.prepare(model),
-    onError: (error) => app.log.warn({ err: error }, "serving model not (re)loaded"),
+    // Nothing registered yet is a state, not a fault: said once, without a stack.
+    onError: (error) =>
+      isAppError(error) && error.code === "NOT_FOUND"
+        ? app.log.info({ detail: error.message }, "no model to serve yet")
+        : app.log.warn({ err: error }, "serving model not (re)loaded"),
   });
   state = new ServingState(holder, log, metrics);
   app.addHook("onClose", async () => {
@@ -155,6 +167,7 @@ export async function buildApp(
   await app.register(modelRoutes, { ctx, onAliasMoved: () => holder.check() });
   await app.register(predictionRoutes, { state, maxFileBytes: options.maxFileBytes ?? 100e6 });
   await app.register(decisionRoutes, { ctx, state, decisions });
+  await app.register(flowRoutes, { ctx, flows: options.flows ?? openFlows(ctx) });
   await app.register(webRoutes);
   return app;
 }

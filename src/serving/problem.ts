@@ -69,7 +69,11 @@ function validationDetail(error: Partial<FastifyError>): string {
 /** Fastify error handler: logs server faults, answers with problem details. */
 export function sendProblem(error: unknown, request: FastifyRequest, reply: FastifyReply) {
   const body = toProblem(error);
-  if (body.status >= 500) request.log.error({ err: error }, "request failed");
+  // A fault (an unexpected error, or a store that failed) is logged with its stack; a state the
+  // server knows (no model serving yet) and a refused request are logged as what they are.
+  if (body.status === 503 && isAppError(error)) {
+    request.log.warn({ code: body.code, detail: body.detail }, "request not served");
+  } else if (body.status >= 500) request.log.error({ err: error }, "request failed");
   else request.log.info({ code: body.code, detail: body.detail }, "request refused");
   return reply.status(body.status).type(PROBLEM_MEDIA_TYPE).send(body);
 }
