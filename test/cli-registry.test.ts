@@ -498,7 +498,7 @@ describe("riskometer db", () => {
       const first = await run(["db", "migrate"], {}, fresh);
       expect(first.code, first.stderr).toBe(0);
       expect(first.stdout).toMatch(
-        /applied 2 migration\(s\):\n\s+0001_tracking_and_registry\n\s+0002_decision_log/,
+        /applied 3 migration\(s\):\n\s+0001_tracking_and_registry\n\s+0002_decision_log\n\s+0003_flow_runs/,
       );
       const second = await run(["db", "migrate"], {}, fresh);
       expect(second.stdout).toMatch(/up to date, no migration applied/);
@@ -509,6 +509,7 @@ describe("riskometer db", () => {
         migrations: [
           { name: "0001_tracking_and_registry", state: "applied" },
           { name: "0002_decision_log", state: "applied" },
+          { name: "0003_flow_runs", state: "applied" },
         ],
       });
     } finally {

@@ -541,6 +541,10 @@ describe("documentation, pages and failures", () => {
         "POST /api/v1/outcomes",
         "GET /api/v1/batches/{batchId}/predictions",
         "GET /api/v1/batches/{batchId}/scored.csv",
+        "GET /api/v1/flows",
+        "GET /api/v1/flows/runs",
+        "GET /api/v1/flows/runs/{id}",
+        "POST /api/v1/flows/{name}/runs",
         "GET /healthz",
         "GET /readyz",
       ].sort(),
@@ -550,6 +554,7 @@ describe("documentation, pages and failures", () => {
     expect(doc.paths["/api/v1/runs"].get.security).toBeUndefined();
     expect(doc.paths["/api/v1/outcomes"].post.security).toEqual([{ bearerAuth: [] }]);
     expect(doc.paths["/api/v1/predictions"].post.security).toBeUndefined();
+    expect(doc.paths["/api/v1/flows/{name}/runs"].post.security).toEqual([{ bearerAuth: [] }]);
     expect(doc.components.securitySchemes).toHaveProperty("bearerAuth");
     expect(Object.keys(doc.components.schemas)).toEqual(
       expect.arrayContaining(["Problem", "RunDetail", "ModelVersion", "AliasAuditRecord"]),

@@ -422,6 +422,54 @@ describe.each(TEST_DATABASES)("flows on $name", ({ name: dbName, create }) => {
     expect(await store.listRuns({ states: ["RUNNING"] })).toEqual([]);
   }, 60_000);
 
+  it("calls the webhook for a crashed run with no attempt left", async () => {
+    const clock = new Clock(2_300_000_000_000);
+    const r = runner(clock, [], "survivor:3");
+    const run = await store.createRun({
+      flow: "ok",
+      trigger: "manual",
+      scheduledFor: clock.t,
+      params: {},
+      maxAttempts: 1,
+      createdAt: clock.t,
+    });
+    await store.claim(run!.id, "gone:9", clock.t);
+    notifications.length = 0;
+    clock.t += 11_000;
+    await r.reap();
+    expect(notifications).toEqual([
+      expect.objectContaining({ runId: run!.id, state: "CRASHED", attempt: 1, maxAttempts: 1 }),
+    ]);
+    expect((await store.listRuns({ flow: "ok" })).some((x) => x.retryOf === run!.id)).toBe(false);
+  });
+
+  it("deletes finished runs and their logs past the retention, and keeps the rest", async () => {
+    const old = await store.createRun({
+      flow: "kept-or-not",
+      trigger: "manual",
+      scheduledFor: 1_000,
+      params: {},
+      maxAttempts: 1,
+      createdAt: 1_000,
+    });
+    await store.claim(old!.id, "w", 1_000);
+    await store.appendLogs(old!.id, [{ seq: 1, at: 1_000, level: "info", message: "old" }]);
+    await store.finish(old!.id, { state: "COMPLETED", at: 2_000 });
+    const waiting = await store.createRun({
+      flow: "kept-or-not",
+      trigger: "manual",
+      scheduledFor: 1_000,
+      params: {},
+      maxAttempts: 1,
+      createdAt: 1_000,
+    });
+    // Earlier tests left finished runs in the past too; this one is among those deleted.
+    expect(await store.purgeFinished(3_000)).toBeGreaterThanOrEqual(1);
+    await expect(store.getRun(old!.id)).rejects.toThrow(/no flow run/);
+    expect(await store.logs(old!.id)).toEqual([]);
+    expect((await store.getRun(waiting!.id)).state).toBe("SCHEDULED");
+  });
+
   it("refuses unknown parameters and values out of bounds, naming them", () => {
     const flow = testFlows([]).get("ok")!;
     expect(checkParams(flow, {})).toEqual({ n: 2 });
