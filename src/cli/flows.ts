@@ -10,7 +10,7 @@ import {
   triggerFlow,
 } from "../flows/index.js";
 import { writeJson } from "./common.js";
-import { withContext } from "./context.js";
+import { TOKEN_OPTION_HELP, actingUser, withContext } from "./context.js";
 import { intOption } from "./options.js";
 import {
   collectKeyValue,
@@ -230,6 +230,24 @@ export function flowsCommand(): Command {
         if (run.result !== null) print(`\nresult:\n${indent(JSON.stringify(run.result, null, 2))}`);
         print(`\nlog:`);
         print(logs.length === 0 ? "  (empty)" : indent(logs.map(logLine).join("\n")));
+      }),
+    );
+  flows
+    .command("cancel")
+    .argument("<run>", "a flow run id, or its first characters")
+    .description(
+      "Cancel a run that has not ended: a scheduled run never starts; a running one stops at its worker's next heartbeat. Needs an approver's token.",
+    )
+    .option("--token <token>", TOKEN_OPTION_HELP)
+    .action(async (id: string, opts: { token?: string }) =>
+      withContext(async (ctx) => {
+        const user = await actingUser(ctx, opts.token, "cancel a flow run", "approver");
+        const f = openFlows(ctx);
+        const run = await resolveFlowRun(f, id);
+        if (!(await f.store.cancel(run.id, user.name, Date.now()))) {
+          throw new AppError("CONFLICT", `run ${shortId(run.id)} has already ended (${run.state})`);
+        }
+        print(`cancelled ${run.flow} run ${run.id}`);
       }),
     );
   return flows;

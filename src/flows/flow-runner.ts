@@ -112,8 +112,11 @@ export class FlowRunner {
     };
     const beat = setInterval(() => {
       void store.heartbeat(run.id, this.now()).then(
-        (alive) => {
-          if (!alive) abort.abort(new Error("the run was declared crashed by another worker"));
+        async (alive) => {
+          if (alive) return;
+          // Someone else ended it: a person cancelled it, or another worker declared it crashed.
+          const now = await store.getRun(run.id);
+          abort.abort(new Error(now.error ?? `the run is ${now.state}`));
         },
         (e: unknown) => this.opts.onProblem?.(`heartbeat of ${run.id} failed: ${String(e)}`),
       );
@@ -153,7 +156,7 @@ export class FlowRunner {
     }
     await flush();
     const ended = await store.finish(run.id, { state, at: this.now(), result, error });
-    // Not ended here: another worker declared the run crashed meanwhile and handled it.
+    // Not ended here: it was cancelled, or another worker declared it crashed and handled it.
     if (!ended) return (await store.getRun(run.id)).state;
     if (state === "FAILED") await this.afterFailure(run, flow, state, error);
     return state;

@@ -181,6 +181,20 @@ export class SqlFlowStore {
     return Number(res.numUpdatedRows) === 1;
   }
 
+  /**
+   * Cancels a run that has not ended: SCHEDULED runs never start, a RUNNING run's worker sees
+   * it at its next heartbeat and stops. False when the run had already ended.
+   */
+  async cancel(id: string, by: string, at: number): Promise<boolean> {
+    const res = await this.db
+      .updateTable("flow_runs")
+      .set({ state: "CANCELLED", ended_at: at, error: `cancelled by ${by}` })
+      .where("id", "=", id)
+      .where("state", "in", ["SCHEDULED", "PENDING", "RUNNING"])
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  }
+
   /** RUNNING runs whose last heartbeat is older than `before`. */
   async staleRuns(before: number): Promise<FlowRun[]> {
     const rows = await this.db

@@ -87,6 +87,18 @@ describe("flows API", () => {
     });
     const history = await app.inject({ method: "GET", url: "/api/v1/flows/runs?flow=retrain" });
     expect(history.json().runs.map((r: { id: string }) => r.id)).toContain(run.id);
+
+    const cancel = (token?: string) =>
+      app.inject({
+        method: "POST",
+        url: `/api/v1/flows/runs/${run.id}/cancel`,
+        headers: token ? bearer(token) : {},
+      });
+    expect((await cancel(world.tokens.carol)).statusCode).toBe(403);
+    const cancelled = await cancel(world.tokens.bob);
+    expect(cancelled.statusCode).toBe(200);
+    expect(cancelled.json()).toMatchObject({ state: "CANCELLED", error: "cancelled by bob" });
+    expect((await cancel(world.tokens.bob)).statusCode).toBe(409);
   });
 
   it("shows a run with its steps, result and log", async () => {

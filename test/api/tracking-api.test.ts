@@ -544,6 +544,7 @@ describe("documentation, pages and failures", () => {
         "GET /api/v1/flows",
         "GET /api/v1/flows/runs",
         "GET /api/v1/flows/runs/{id}",
+        "POST /api/v1/flows/runs/{id}/cancel",
         "POST /api/v1/flows/{name}/runs",
         "GET /healthz",
         "GET /readyz",

@@ -60,6 +60,21 @@ function testFlows(executions: string[]): Map<string, FlowDefinition> {
     },
     {
       ...base,
+      name: "waits",
+      maxAttempts: 2,
+      async run(ctx) {
+        // Stops when told to (its signal), as long steps should.
+        await new Promise((resolve, reject) => {
+          const timer = setTimeout(resolve, 4_000);
+          ctx.signal.addEventListener("abort", () => {
+            clearTimeout(timer);
+            reject(ctx.signal.reason);
+          });
+        });
+      },
+    },
+    {
+      ...base,
       name: "slow",
       maxAttempts: 1,
       timeoutMs: SLOW_MS,
@@ -421,6 +436,38 @@ describe.each(TEST_DATABASES)("flows on $name", ({ name: dbName, create }) => {
     expect(scheduled.every((x) => x.worker === "alpha:1" || x.worker === "beta:2")).toBe(true);
     expect(await store.listRuns({ states: ["RUNNING"] })).toEqual([]);
   }, 60_000);
+
+  it("stops a running run that a person cancels, at its next heartbeat, without a retry", async () => {
+    const clock = new Clock(Date.now());
+    const r = new FlowRunner({
+      flows: testFlows([]),
+      store,
+      app,
+      worker: "w-cancel",
+      heartbeatMs: 50,
+      now: clock.now,
+    });
+    const run = await store.createRun({
+      flow: "waits",
+      trigger: "manual",
+      scheduledFor: clock.t,
+      params: {},
+      maxAttempts: 2,
+      createdAt: clock.t,
+    });
+    await store.claim(run!.id, r.worker, clock.t);
+    const executing = r.execute(await store.getRun(run!.id));
+    await new Promise((res) => setTimeout(res, 100));
+    expect(await store.cancel(run!.id, "alice", clock.t)).toBe(true);
+    expect(await executing).toBe("CANCELLED");
+    const ended = await store.getRun(run!.id);
+    expect(ended).toMatchObject({ state: "CANCELLED", error: "cancelled by alice" });
+    expect((await store.listRuns({ flow: "waits" })).some((x) => x.retryOf === run!.id)).toBe(
+      false,
+    );
+    // An ended run cannot be cancelled.
+    expect(await store.cancel(run!.id, "alice", clock.t)).toBe(false);
+  });
 
   it("calls the webhook for a crashed run with no attempt left", async () => {
     const clock = new Clock(2_300_000_000_000);

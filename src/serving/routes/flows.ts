@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { requireRole } from "../../auth/index.js";
+import { AppError } from "../../core/errors.js";
 import { type FlowRun, type Flows, describeFlows, triggerFlow } from "../../flows/index.js";
 import type { AppContext } from "../../main.js";
 import { AUTHORIZATION_HEADERS, BEARER_SECURITY, authenticate, userOf } from "../auth.js";
@@ -152,6 +153,36 @@ export async function flowRoutes(app: FastifyInstance, opts: FlowRouteOptions) {
       const run = await flows.store.getRun(request.params.id);
       const logs = await flows.store.logs(run.id);
       return { run: runOut(run), logs: logs.map((l) => ({ ...l, at: iso(l.at) })) };
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    "/api/v1/flows/runs/:id/cancel",
+    {
+      schema: {
+        tags: ["flows"],
+        summary: "Cancel a flow run",
+        description:
+          "Cancels a run that has not ended: a scheduled run never starts; a running one stops at its worker's next heartbeat. A run that has ended → 409. Needs an approver's `Authorization: Bearer <API token>`.",
+        security: BEARER_SECURITY,
+        headers: AUTHORIZATION_HEADERS,
+        params: {
+          type: "object",
+          properties: { id: { type: "string", maxLength: 64 } },
+          required: ["id"],
+        },
+        response: withProblems({ 200: RUN_SCHEMA }),
+      },
+      preValidation: authenticate(ctx),
+    },
+    async (request) => {
+      const user = userOf(request);
+      requireRole(user, "approver", "cancel a flow run");
+      const run = await flows.store.getRun(request.params.id);
+      if (!(await flows.store.cancel(run.id, user.name, Date.now()))) {
+        throw new AppError("CONFLICT", `run ${run.id} has already ended (${run.state})`);
+      }
+      return runOut(await flows.store.getRun(run.id));
     },
   );
 
