@@ -50,6 +50,8 @@ export class FlowRunner {
   private readonly heartbeatMs: number;
   readonly staleMs: number;
   private readonly now: () => number;
+  /** Runs this runner is executing: alive whatever their heartbeat says (a blocked loop). */
+  private readonly executing = new Set<string>();
 
   constructor(private readonly opts: FlowRunnerOptions) {
     this.worker = opts.worker ?? defaultWorkerName();
@@ -60,6 +62,15 @@ export class FlowRunner {
 
   /** Executes a run this worker has claimed (RUNNING); resolves with its final state. */
   async execute(run: FlowRun): Promise<FlowState> {
+    this.executing.add(run.id);
+    try {
+      return await this.executeClaimed(run);
+    } finally {
+      this.executing.delete(run.id);
+    }
+  }
+
+  private async executeClaimed(run: FlowRun): Promise<FlowState> {
     const { store } = this.opts;
     const flow = this.opts.flows.get(run.flow);
     if (!flow) {
@@ -170,6 +181,8 @@ export class FlowRunner {
     const { store } = this.opts;
     const declared: FlowRun[] = [];
     for (const run of await store.staleRuns(this.now() - this.staleMs)) {
+      // Its own run is alive even if a long synchronous stretch held its heartbeat back.
+      if (this.executing.has(run.id)) continue;
       const error = `worker ${run.worker ?? "?"} stopped sending heartbeats (last ${new Date(run.heartbeatAt ?? 0).toISOString()})`;
       if (!(await store.finish(run.id, { state: "CRASHED", at: this.now(), error }))) continue;
       const seq = (await store.lastLogSeq(run.id)) + 1;
