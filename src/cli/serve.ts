@@ -1,10 +1,11 @@
 import { Command } from "commander";
+import type { FastifyInstance } from "fastify";
 import { loadConfig } from "../core/config.js";
 import { openContext } from "../main.js";
 import { API_DOCS_PATH, buildApp } from "../serving/index.js";
 import { intOption } from "./options.js";
 
-interface ServeCliOptions {
+export interface ServeCliOptions {
   port: number;
   host: string;
 }
@@ -24,45 +25,57 @@ export function untilStopSignal(): Promise<NodeJS.Signals> {
   });
 }
 
-export function serveCommand(): Command {
-  return new Command("serve")
-    .summary("serve the Risk-O-Meter, the scoring API and the web UI")
-    .description(
-      "Serve the Risk-O-Meter page, the Runs and Models pages and the JSON API (scoring with reasons and a decision log, outcomes, tracking, registry; OpenAPI explorer at /api/docs) until stopped (Ctrl-C or SIGTERM). Scores with <RISKOMETER_MODEL_NAME>@champion and follows it when it moves. Reads and scoring need no token, so the server binds to 127.0.0.1 unless --host says otherwise; changes (moving aliases, recording outcomes) need an API token.",
-    )
+/** `--port` and `--host`, shared by `serve` and `up`. */
+export function withListenOptions(command: Command): Command {
+  return command
     .option("--port <n>", "TCP port (0 picks a free one)", intOption("--port", 0, 65_535), 9696)
     .option(
       "--host <address>",
       "address to bind; 0.0.0.0 exposes reads and scoring, which need no token, to the network",
       "127.0.0.1",
-    )
-    .action(async (opts: ServeCliOptions) => {
-      const ctx = await openContext(loadConfig());
-      try {
-        for (const run of ctx.reaped) {
-          process.stderr.write(`riskometer: run ${run.id} marked ${run.status}: ${run.reason}\n`);
-        }
-        const app = await buildApp(ctx, { logLevel: ctx.config.logLevel });
-        // Registered before listening, so a signal during start-up still closes cleanly.
-        const stopped = untilStopSignal();
-        try {
-          const address = await app.listen({ port: opts.port, host: opts.host });
-          if (!LOOPBACK.has(opts.host)) {
-            process.stderr.write(
-              `riskometer: warning: listening on ${opts.host}; anyone who can reach it can read runs and models and score applicants (changes still need a token)\n`,
-            );
-          }
-          process.stdout.write(
-            `Riskometer is serving at ${address}/ (API documentation: ${address}${API_DOCS_PATH})\nPress Ctrl-C to stop.\n`,
-          );
-          const signal = await stopped;
-          process.stdout.write(`${signal} received, stopping…\n`);
-        } finally {
-          // Finishes requests in flight (new ones get 503), then frees the port.
-          await app.close();
-        }
-      } finally {
-        await ctx.close();
+    );
+}
+
+/** Listens, and warns when the address is reachable from other machines. */
+export async function listen(app: FastifyInstance, opts: ServeCliOptions): Promise<string> {
+  const address = await app.listen({ port: opts.port, host: opts.host });
+  if (!LOOPBACK.has(opts.host)) {
+    process.stderr.write(
+      `riskometer: warning: listening on ${opts.host}; anyone who can reach it can read runs and models and score applicants (changes still need a token)\n`,
+    );
+  }
+  return address;
+}
+
+export function serveCommand(): Command {
+  return withListenOptions(
+    new Command("serve")
+      .summary("serve the Risk-O-Meter, the scoring API and the web UI")
+      .description(
+        "Serve the Risk-O-Meter page, the Runs, Models and Flows pages and the JSON API (scoring with reasons and a decision log, outcomes, tracking, registry, flow runs and triggers; OpenAPI explorer at /api/docs) until stopped (Ctrl-C or SIGTERM). Scores with <RISKOMETER_MODEL_NAME>@champion and follows it when it moves. Runs no flows: `riskometer worker` does (or `up`, which does both). Reads and scoring need no token, so the server binds to 127.0.0.1 unless --host says otherwise; changes (moving aliases, recording outcomes, triggering flows) need an API token.",
+      ),
+  ).action(async (opts: ServeCliOptions) => {
+    const ctx = await openContext(loadConfig());
+    try {
+      for (const run of ctx.reaped) {
+        process.stderr.write(`riskometer: run ${run.id} marked ${run.status}: ${run.reason}\n`);
       }
-    });
+      const app = await buildApp(ctx, { logLevel: ctx.config.logLevel });
+      // Registered before listening, so a signal during start-up still closes cleanly.
+      const stopped = untilStopSignal();
+      try {
+        const address = await listen(app, opts);
+        process.stdout.write(
+          `Riskometer is serving at ${address}/ (API documentation: ${address}${API_DOCS_PATH})\nPress Ctrl-C to stop.\n`,
+        );
+        const signal = await stopped;
+        process.stdout.write(`${signal} received, stopping…\n`);
+      } finally {
+        // Finishes requests in flight (new ones get 503), then frees the port.
+        await app.close();
+      }
+    } finally {
+      await ctx.close();
+    }
+  });
 }

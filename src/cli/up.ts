@@ -11,12 +11,9 @@ import {
 } from "../flows/index.js";
 import { type AppContext, openContext } from "../main.js";
 import { API_DOCS_PATH, buildApp } from "../serving/index.js";
-import { intOption } from "./options.js";
-import { untilStopSignal } from "./serve.js";
+import { type ServeCliOptions, listen, untilStopSignal, withListenOptions } from "./serve.js";
 import { isoTime, shortId } from "./table.js";
 import { workerReporter } from "./worker.js";
-
-const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
 
 /**
  * Whether a first model must be trained: nothing serves and no version exists yet. A model
@@ -45,71 +42,61 @@ async function trainFirstModel(flows: Flows): Promise<FlowRun> {
 }
 
 export function upCommand(): Command {
-  return new Command("up")
-    .summary("everything in one process: the Risk-O-Meter, the API and the flows")
-    .description(
-      "Serve the Risk-O-Meter, the API and the web pages (as `serve`) and keep the flows' schedules and run them (as `worker`), in one process on the embedded store: the way to start on a laptop. On a fresh install with no model yet, it trains one first, showing progress, and the Risk-O-Meter scores with it as soon as it is registered. Stops on Ctrl-C or SIGTERM after the run under way.",
-    )
-    .option("--port <n>", "TCP port (0 picks a free one)", intOption("--port", 0, 65_535), 9696)
-    .option(
-      "--host <address>",
-      "address to bind; 0.0.0.0 exposes reads and scoring, which need no token, to the network",
-      "127.0.0.1",
-    )
-    .action(async (opts: { port: number; host: string }) => {
-      const ctx = await openContext(loadConfig());
-      const report = workerReporter("riskometer");
-      try {
-        let firstRun: string | null = null;
-        const flows = openFlows(ctx, {
-          onProblem: report.onProblem,
-          // The first model's training is what a newcomer waits for: its log is the progress.
-          onLog: (runId, line) => {
-            if (runId === firstRun) process.stderr.write(`  training: ${line.message}\n`);
-          },
-        });
-        const queue = openJobQueue(ctx, flows, (e) => report.onProblem(e.message));
-        await queue.start();
-        const worker = flowWorker(ctx, flows, queue, {
-          ...report,
-          onRunEnded: (runId, state) => {
-            report.onRunEnded(runId, state);
-            if (runId === firstRun && state === "COMPLETED") {
-              process.stdout.write(
-                "The first model is registered and serving: the Risk-O-Meter is ready.\n",
-              );
-            }
-          },
-        });
-        const app = await buildApp(ctx, { logLevel: ctx.config.logLevel, flows });
-        const stopped = untilStopSignal();
-        try {
-          const address = await app.listen({ port: opts.port, host: opts.host });
-          if (!LOOPBACK.has(opts.host)) {
-            process.stderr.write(
-              `riskometer: warning: listening on ${opts.host}; anyone who can reach it can read runs and models and score applicants (changes still need a token)\n`,
-            );
-          }
-          if (await needsFirstModel(ctx)) {
-            const run = await trainFirstModel(flows);
-            firstRun = run.id;
+  return withListenOptions(
+    new Command("up")
+      .summary("everything in one process: the Risk-O-Meter, the API and the flows")
+      .description(
+        "Serve the Risk-O-Meter, the API and the web pages (as `serve`) and keep the flows' schedules and run them (as `worker`), in one process on the embedded store: the way to start on a laptop. On a fresh install with no model yet, it trains one first, showing progress, and the Risk-O-Meter scores with it as soon as it is registered. Stops on Ctrl-C or SIGTERM after the run under way.",
+      ),
+  ).action(async (opts: ServeCliOptions) => {
+    const ctx = await openContext(loadConfig());
+    const report = workerReporter("riskometer");
+    try {
+      let firstRun: string | null = null;
+      const flows = openFlows(ctx, {
+        onProblem: report.onProblem,
+        // The first model's training is what a newcomer waits for: its log is the progress.
+        onLog: (runId, line) => {
+          if (runId === firstRun) process.stderr.write(`  training: ${line.message}\n`);
+        },
+      });
+      const queue = openJobQueue(ctx, flows, (e) => report.onProblem(e.message));
+      await queue.start();
+      const worker = flowWorker(ctx, flows, queue, {
+        ...report,
+        onRunEnded: (runId, state) => {
+          report.onRunEnded(runId, state);
+          if (runId === firstRun && state === "COMPLETED") {
             process.stdout.write(
-              `No model yet: training the first one (flow run ${shortId(run.id)}, started ${isoTime(Date.now())}); the Risk-O-Meter scores as soon as it is registered.\n`,
+              "The first model is registered and serving: the Risk-O-Meter is ready.\n",
             );
           }
-          await worker.start();
+        },
+      });
+      const app = await buildApp(ctx, { logLevel: ctx.config.logLevel, flows });
+      const stopped = untilStopSignal();
+      try {
+        const address = await listen(app, opts);
+        if (await needsFirstModel(ctx)) {
+          const run = await trainFirstModel(flows);
+          firstRun = run.id;
           process.stdout.write(
-            `Riskometer is serving at ${address}/ (API documentation: ${address}${API_DOCS_PATH}) and running the flows.\nPress Ctrl-C to stop.\n`,
+            `No model yet: training the first one (flow run ${shortId(run.id)}, started ${isoTime(Date.now())}); the Risk-O-Meter scores as soon as it is registered.\n`,
           );
-          const signal = await stopped;
-          process.stdout.write(`${signal} received, stopping…\n`);
-        } finally {
-          await app.close();
-          await worker.stop();
-          await queue.stop();
         }
+        await worker.start();
+        process.stdout.write(
+          `Riskometer is serving at ${address}/ (API documentation: ${address}${API_DOCS_PATH}) and running the flows.\nPress Ctrl-C to stop.\n`,
+        );
+        const signal = await stopped;
+        process.stdout.write(`${signal} received, stopping…\n`);
       } finally {
-        await ctx.close();
+        await app.close();
+        await worker.stop();
+        await queue.stop();
       }
-    });
+    } finally {
+      await ctx.close();
+    }
+  });
 }

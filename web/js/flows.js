@@ -7,6 +7,7 @@
  * and not at all while the tab is hidden; otherwise it looks again when the next scheduled slot
  * comes due (that is when the worker creates a run).
  */
+import { wireTokenField } from "./token-field.js";
 import { api } from "./api.js";
 import {
   formatDuration,
@@ -18,8 +19,6 @@ import {
   timeEl,
 } from "./dom.js";
 
-/** Shared with the models page: a token typed once serves both. */
-const TOKEN_KEY = "riskometer.apiToken";
 /** How often the history is refreshed while a run is scheduled or under way. */
 const POLL_MS = 5000;
 /** The longest wait for a scheduled slot (timers misbehave far out; a look now and then is cheap). */
@@ -793,17 +792,7 @@ function refuse(error, field) {
   markInvalid(field);
 }
 
-els.token.value = sessionStorage.getItem(TOKEN_KEY) ?? "";
-els.token.addEventListener("input", () => {
-  const value = els.token.value.trim();
-  if (value) sessionStorage.setItem(TOKEN_KEY, value);
-  else sessionStorage.removeItem(TOKEN_KEY);
-});
-els.forgetToken.addEventListener("click", () => {
-  els.token.value = "";
-  sessionStorage.removeItem(TOKEN_KEY);
-  els.token.focus();
-});
+wireTokenField(els.token, els.forgetToken);
 
 els.flow.addEventListener("change", () => {
   renderParams();

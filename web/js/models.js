@@ -3,10 +3,9 @@
  * its audit history, and the promotion form. The server decides who may move an alias; this
  * page only shows its answer, refusals included, in the server's words.
  */
+import { wireTokenField } from "./token-field.js";
 import { api } from "./api.js";
 import { aliasBadges, formatMetric, h, setChildren, showProblem, timeEl } from "./dom.js";
-
-const TOKEN_KEY = "riskometer.apiToken";
 
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
@@ -196,17 +195,7 @@ function renderAudit(records) {
 
 // ---- promotion -----------------------------------------------------------------------------
 
-els.token.value = sessionStorage.getItem(TOKEN_KEY) ?? "";
-els.token.addEventListener("input", () => {
-  const value = els.token.value.trim();
-  if (value) sessionStorage.setItem(TOKEN_KEY, value);
-  else sessionStorage.removeItem(TOKEN_KEY);
-});
-els.forgetToken.addEventListener("click", () => {
-  els.token.value = "";
-  sessionStorage.removeItem(TOKEN_KEY);
-  els.token.focus();
-});
+wireTokenField(els.token, els.forgetToken);
 
 els.form.addEventListener("submit", async (e) => {
   e.preventDefault();
