@@ -1,0 +1,60 @@
+import { AppError } from "../core/errors.js";
+import { CREDIT_SCHEMA, type DataSource, isNumberText, openCsv } from "../data/index.js";
+
+/** One column of a dataset as the drift tests take it. */
+export type DriftColumn =
+  | { readonly name: string; readonly kind: "numeric"; readonly values: Float64Array }
+  | { readonly name: string; readonly kind: "categorical"; readonly values: (string | null)[] };
+
+/** Cells that mean "no value" in a CSV. */
+const MISSING = new Set(["", "na", "n/a", "nan", "null", "none", "?"]);
+
+const isMissing = (cell: string) => MISSING.has(cell.trim().toLowerCase());
+
+/**
+ * Reads a CSV into columns for drift testing. A column of the credit schema keeps the schema's
+ * kind; any other column is numeric when every present cell is a number, categorical otherwise.
+ * Missing cells (empty, NA, NaN, null, ?) are kept as NaN or null, so the tests can count them
+ * instead of silently dropping them. The label column `class`, if present, is left out.
+ */
+export async function readDriftColumns(source: DataSource): Promise<DriftColumn[]> {
+  const input = await openCsv(source);
+  const header = input.header.map((h) => h.trim());
+  const cells: string[][] = header.map(() => []);
+  try {
+    for await (const batch of input.batches(8192)) {
+      for (const record of batch.records) {
+        for (let j = 0; j < header.length; j++) cells[j].push(record[j] ?? "");
+      }
+    }
+  } finally {
+    await input.close();
+  }
+  const schemaKind = new Map(CREDIT_SCHEMA.columns.map((c) => [c.name, c.kind]));
+  const out: DriftColumn[] = [];
+  header.forEach((name, j) => {
+    if (name === "class" || name === "") return;
+    const column = cells[j];
+    const kind =
+      schemaKind.get(name) ??
+      (column.every((c) => isMissing(c) || isNumberText(c.trim())) ? "numeric" : "categorical");
+    if (kind === "numeric") {
+      const values = new Float64Array(column.length);
+      column.forEach((c, i) => {
+        const t = c.trim();
+        if (isMissing(t)) values[i] = NaN;
+        else if (isNumberText(t)) values[i] = Number(t);
+        else {
+          throw new AppError(
+            "VALIDATION_FAILED",
+            `column ${name}, row ${i + 1}: "${c}" is not a number (the column is numeric)`,
+          );
+        }
+      });
+      out.push({ name, kind, values });
+    } else {
+      out.push({ name, kind, values: column.map((c) => (isMissing(c) ? null : c.trim())) });
+    }
+  });
+  return out;
+}
