@@ -279,3 +279,84 @@ describe("riskometer predict", () => {
     await expect(readFile(out)).rejects.toThrow();
   });
 });
+
+describe("riskometer drift", () => {
+  it("reproduces the spec's categorical vector and names each column's test", async () => {
+    // One character a row: a/b/c/d in the reference, a new "e" in the current data.
+    const ref = join(dir, "drift-ref.csv");
+    const cur = join(dir, "drift-cur.csv");
+    await writeFile(ref, `letter,n\n${[..."aaaabbbccd"].map((c, i) => `${c},${i}`).join("\n")}\n`);
+    await writeFile(
+      cur,
+      `letter,n\n${[..."aabbbcccce"].map((c, i) => `${c},${i + 3}`).join("\n")}\n`,
+    );
+    const r = await run(["drift", "--reference", ref, "--current", cur, "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout);
+    const letter = result.columns.find((c: { column: string }) => c.column === "letter");
+    expect(letter).toMatchObject({
+      kind: "categorical",
+      test: "chisquare",
+      pValue: 0,
+      drift: true,
+    });
+    // The statistic is infinite (a category only in the current data): null in JSON.
+    expect(letter.statistic).toBeNull();
+    const js = await run([
+      "drift",
+      "--reference",
+      ref,
+      "--current",
+      cur,
+      "--test",
+      "letter=jensenshannon",
+      "--json",
+    ]);
+    const jsLetter = JSON.parse(js.stdout).columns.find(
+      (c: { column: string }) => c.column === "letter",
+    );
+    expect(jsLetter.test).toBe("jensenshannon");
+    expect(jsLetter.pValue).toBeNull();
+    expect(Math.abs(jsLetter.statistic / 0.3213946567929747 - 1)).toBeLessThan(1e-9);
+    expect(result.columns.find((c: { column: string }) => c.column === "n")).toMatchObject({
+      kind: "numeric",
+      test: "ks",
+    });
+  });
+
+  it("finds no drift in the credit data against itself, and a shifted duration as drift", async () => {
+    const data = join(dir, "drift-credit.csv");
+    const shifted = join(dir, "drift-shifted.csv");
+    const rows = Array.from({ length: 200 }, (_, i) =>
+      GOOD_ROW.replace(",12,", `,${6 + (i % 40)},`).replace(",45,", `,${20 + (i % 50)},`),
+    );
+    await writeFile(data, `${HEADER}\n${rows.join("\n")}\n`);
+    await writeFile(
+      shifted,
+      `${HEADER}\n${rows.map((r) => r.replace(/^no checking,(\d+),/, (_, d) => `no checking,${Number(d) + 24},`)).join("\n")}\n`,
+    );
+    const same = JSON.parse(
+      (await run(["drift", "--reference", data, "--current", data, "--json"])).stdout,
+    );
+    expect(same.datasetDrift).toBe(false);
+    expect(same.driftShare).toBe(0);
+    const moved = await run(["drift", "--reference", data, "--current", shifted]);
+    expect(moved.code).toBe(0);
+    expect(moved.stdout).toMatch(/^duration\s+ks\s+\S+\s+\S+\s+0\.0500\s+DRIFT/m);
+    expect(moved.stdout).toMatch(/1 of 20 columns drifted/);
+    // "none" is a category of the credit data, not a missing value.
+    expect(moved.stdout).toMatch(/^other_parties\s+.*0\.0% → 0\.0%$/m);
+  });
+
+  it("names an unknown test and a column the current data lacks", async () => {
+    const ref = join(dir, "drift-ref.csv");
+    const bad = await run(["drift", "--reference", ref, "--current", ref, "--test", "n=magic"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--test n=magic: unknown test \(use one of ks, /);
+    const other = join(dir, "drift-other.csv");
+    await writeFile(other, "letter\na\n");
+    const lacks = await run(["drift", "--reference", ref, "--current", other]);
+    expect(lacks.code).not.toBe(0);
+    expect(lacks.stderr).toMatch(/lacks column\(s\) of the reference: n/);
+  });
+});

@@ -12,6 +12,7 @@ import { serveCommand } from "./serve.js";
 import { upCommand } from "./up.js";
 import { workerCommand } from "./worker.js";
 import { flowsCommand } from "./flows.js";
+import { driftCommand } from "./drift.js";
 
 /**
  * Exit codes: 0 ok, 1 internal error, 2 bad arguments; data, model, store and access errors per
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   program.addCommand(upCommand());
   program.addCommand(workerCommand());
   program.addCommand(flowsCommand());
+  program.addCommand(driftCommand());
   program.addCommand(dbCommand());
   for (const cmd of program.commands) overrideExit(cmd);
   return program;

@@ -7,14 +7,15 @@ export type DriftColumn =
   | { readonly name: string; readonly kind: "categorical"; readonly values: (string | null)[] };
 
 /** Cells that mean "no value" in a CSV. */
-const MISSING = new Set(["", "na", "n/a", "nan", "null", "none", "?"]);
+// ("none" is a real category of the credit data, so it is not among them.)
+const MISSING = new Set(["", "na", "n/a", "nan", "null", "?"]);
 
 const isMissing = (cell: string) => MISSING.has(cell.trim().toLowerCase());
 
 /**
  * Reads a CSV into columns for drift testing. A column of the credit schema keeps the schema's
  * kind; any other column is numeric when every present cell is a number, categorical otherwise.
- * Missing cells (empty, NA, NaN, null, ?) are kept as NaN or null, so the tests can count them
+ * Missing cells (empty, NA, N/A, NaN, null, ?) are kept as NaN or null, so the tests can count them
  * instead of silently dropping them. The label column `class`, if present, is left out.
  */
 export async function readDriftColumns(source: DataSource): Promise<DriftColumn[]> {
