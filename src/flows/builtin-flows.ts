@@ -1,7 +1,16 @@
-import { loadTrainingData } from "../data/index.js";
+import { CREDIT_SCHEMA, loadTrainingData } from "../data/index.js";
 import { SqlDecisionStore } from "../decisions/index.js";
 import { DEFAULT_TRIALS } from "../ml/index.js";
-import type { FlowDefinition } from "./flow-definition.js";
+import { type DriftFrame, detectDrift } from "../monitoring/drift.js";
+import { creditFairness } from "../monitoring/fairness.js";
+import { qualityReport } from "../monitoring/quality.js";
+import {
+  REFERENCE_PROFILE_ARTIFACT,
+  type ReferenceProfile,
+  parseReferenceProfile,
+  profileFrame,
+} from "../monitoring/reference-profile.js";
+import type { FlowContext, FlowDefinition } from "./flow-definition.js";
 import { runTrainFlow } from "./train-flow.js";
 
 const MINUTE = 60_000;
@@ -69,15 +78,16 @@ export const RETRAIN_FLOW: FlowDefinition = {
 };
 
 /**
- * `drift-report`: what the decision log says about the recent window: how many decisions, the
- * share refused and the mean probability of bad, by model version, next to the bad rate the
- * serving model was trained on. (The full drift and quality tests belong to the monitoring
- * reports; this flow computes what exists.)
+ * `drift-report`: the decisions of the recent window (the latest N when it holds fewer) against
+ * the serving version's training data (its reference profile, stored when it was trained):
+ * data drift per column and for the dataset, prediction drift (the probability of bad),
+ * classification quality of the decisions whose outcomes are known, and fairness by age group
+ * and foreign-worker status. The result is kept with the run (its history is the flow's).
  */
 export const DRIFT_REPORT_FLOW: FlowDefinition = {
   name: "drift-report",
   description:
-    "Summarise the decisions of the recent window (count, refusal share, mean probability of bad, by model version) against the serving model's training data.",
+    "Compare the decisions of the recent window with the serving model's training data: data drift per column and for the dataset, prediction drift, quality where outcomes are known, and fairness by age and foreign-worker status.",
   params: {
     windowHours: {
       type: "number",
@@ -98,7 +108,8 @@ export const DRIFT_REPORT_FLOW: FlowDefinition = {
   retryDelayMs: MINUTE,
   timeoutMs: 30 * MINUTE,
   async run(ctx, params) {
-    const store = new SqlDecisionStore(ctx.app.database);
+    const { app } = ctx;
+    const store = new SqlDecisionStore(app.database);
     const until = Date.now();
     const since = until - Number(params.windowHours) * HOUR;
     const min = Number(params.minDecisions);
@@ -108,28 +119,62 @@ export const DRIFT_REPORT_FLOW: FlowDefinition = {
       const latest = await readDecisions(store, { until }, min);
       return { since: null, decisions: latest, widened: true };
     });
+    const decisions = window.decisions;
     if (window.widened) {
       ctx.log(
-        `fewer than ${min} decisions in the last ${params.windowHours} h: using the latest ${window.decisions.length}`,
+        `fewer than ${min} decisions in the last ${params.windowHours} h: using the latest ${decisions.length}`,
       );
     }
-    return ctx.step("summarise", async () => {
-      const byVersion = new Map<string, { n: number; bad: number; sumP: number }>();
-      for (const d of window.decisions) {
-        const key = `${d.modelName}/${d.modelVersion}`;
-        const s = byVersion.get(key) ?? { n: 0, bad: 0, sumP: 0 };
-        s.n++;
-        if (d.risk === "bad") s.bad++;
-        s.sumP += d.probabilityBad;
-        byVersion.set(key, s);
+    const reference = await ctx.step("load the reference", () => servingReference(ctx));
+    return ctx.step("compare", () => {
+      const n = decisions.length;
+      const bad = decisions.filter((d) => d.risk === "bad").length;
+      const frame: Record<string, (string | number | null)[]> = {};
+      for (const column of CREDIT_SCHEMA.columns) {
+        frame[column.name] = decisions.map((d) => {
+          const v = (d.input as Record<string, unknown>)[column.name];
+          return typeof v === "number" || typeof v === "string" ? v : null;
+        });
       }
-      const served = await ctx.app.registry
-        .loadModel(`${ctx.app.config.modelName}@champion`)
-        .then((m) => m.model.body.training.data)
-        .catch(() => null);
-      const n = window.decisions.length;
-      const bad = window.decisions.filter((d) => d.risk === "bad").length;
-      const summary = {
+      const probabilities = decisions.map((d) => d.probabilityBad);
+      const dataDrift = reference.profile
+        ? detectDrift(
+            CREDIT_SCHEMA.columns.map((c) => ({ name: c.name, kind: c.kind })),
+            profileFrame(reference.profile),
+            frame as DriftFrame,
+          )
+        : null;
+      const predictionDrift = reference.profile
+        ? detectDrift(
+            [{ name: "probability_bad", kind: "numeric" }],
+            { probability_bad: reference.profile.probabilityBad },
+            { probability_bad: probabilities },
+          ).columns[0]
+        : null;
+      const known = decisions.filter((d) => d.outcome !== null);
+      const quality = qualityReport(
+        Uint8Array.from(known, (d) => (d.outcome?.outcome === "bad" ? 1 : 0)),
+        Float64Array.from(known, (d) => d.probabilityBad),
+        known[0]?.threshold,
+      );
+      const fairness = creditFairness(
+        decisions.map((d) => {
+          const input = d.input as Record<string, unknown>;
+          return {
+            age: Number(input.age),
+            foreignWorker: String(input.foreign_worker),
+            approved: d.risk === "good",
+            outcome: d.outcome?.outcome ?? null,
+          };
+        }),
+      );
+      if (dataDrift) {
+        ctx.log(
+          `${n} decisions: ${dataDrift.driftedColumns} of ${dataDrift.countedColumns} columns drifted (share ${dataDrift.driftShare.toFixed(2)})${dataDrift.datasetDrift ? ": the dataset DRIFTED" : ""}`,
+        );
+      } else ctx.log(reference.why ?? "no reference");
+      return {
+        model: reference.model,
         window: {
           since: window.since === null ? null : new Date(window.since).toISOString(),
           until: new Date(until).toISOString(),
@@ -137,25 +182,53 @@ export const DRIFT_REPORT_FLOW: FlowDefinition = {
         },
         decisions: n,
         refusedShare: n === 0 ? null : bad / n,
-        meanProbabilityBad:
-          n === 0 ? null : window.decisions.reduce((a, d) => a + d.probabilityBad, 0) / n,
-        byModelVersion: Object.fromEntries(
-          [...byVersion].map(([k, s]) => [
-            k,
-            { decisions: s.n, refusedShare: s.bad / s.n, meanProbabilityBad: s.sumP / s.n },
-          ]),
-        ),
-        trainingBadRate: served ? served.bad / served.rows : null,
+        meanProbabilityBad: n === 0 ? null : probabilities.reduce((a, p) => a + p, 0) / n,
+        dataDrift: dataDrift && jsonSafe(dataDrift),
+        predictionDrift: predictionDrift && jsonSafe(predictionDrift),
+        quality,
+        fairness,
+        notes: reference.why ? [reference.why] : [],
       };
-      ctx.log(
-        n === 0
-          ? "no decisions logged yet"
-          : `${n} decisions, ${(100 * (summary.refusedShare ?? 0)).toFixed(1)} % refused, mean probability of bad ${(summary.meanProbabilityBad ?? 0).toFixed(3)}`,
-      );
-      return summary;
     });
   },
 };
+
+/** The serving version and its reference profile, or why there is none. */
+async function servingReference(ctx: FlowContext): Promise<{
+  model: { name: string; version: number } | null;
+  profile: ReferenceProfile | null;
+  why?: string;
+}> {
+  const { app } = ctx;
+  const ref = `${app.config.modelName}@champion`;
+  let version;
+  try {
+    version = await app.registry.resolve(ref);
+  } catch {
+    return { model: null, profile: null, why: `no model serves (${ref}): nothing to compare with` };
+  }
+  const model = { name: version.name, version: version.version };
+  const key = `runs/${version.runId}/${REFERENCE_PROFILE_ARTIFACT}`;
+  try {
+    const bytes = await app.artifacts.get(key);
+    return { model, profile: parseReferenceProfile(bytes.toString("utf8"), key) };
+  } catch {
+    return {
+      model,
+      profile: null,
+      why: `${version.name}/${version.version} has no reference profile (trained before profiles were kept): retrain to compare drift`,
+    };
+  }
+}
+
+/** JSON has no Infinity (a category only in the current data): written as null. */
+function jsonSafe<T>(value: T): T {
+  return JSON.parse(
+    JSON.stringify(value, (_k, v: unknown) =>
+      typeof v === "number" && !Number.isFinite(v) ? null : v,
+    ),
+  ) as T;
+}
 
 /** Newest first, page by page, at most `max`. */
 async function readDecisions(

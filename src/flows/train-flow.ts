@@ -1,3 +1,7 @@
+import {
+  REFERENCE_PROFILE_ARTIFACT,
+  buildReferenceProfile,
+} from "../monitoring/reference-profile.js";
 import { createHash } from "node:crypto";
 import { basename } from "node:path";
 import {
@@ -232,6 +236,17 @@ export async function runTrainFlow(
     });
     const modelFile = encodeModelFile(body);
     await chosenRun.logArtifact(MODEL_ARTIFACT, modelFile);
+    // What drift reports compare against: this version's training data and its predictions.
+    await chosenRun.logArtifact(
+      REFERENCE_PROFILE_ARTIFACT,
+      JSON.stringify(
+        buildReferenceProfile(
+          CREDIT_SCHEMA,
+          data.table.columns,
+          result.model.predictProba(data.table),
+        ),
+      ),
+    );
     await chosenRun.logArtifact(
       "plots/feature-importance.svg",
       barChart({

@@ -1,0 +1,94 @@
+/**
+ * The `drift-report` flow end to end: a trained version (whose training stored its reference
+ * profile), decisions logged through the server with a shifted duration and some outcomes, then
+ * the flow: data drift names duration, prediction drift, quality on the known outcomes, and
+ * fairness by age and foreign-worker status, kept as the run's result.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { FastifyInstance } from "fastify";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../src/core/config.js";
+import { loadTrainingData } from "../src/data/index.js";
+import { SqlDecisionStore } from "../src/decisions/index.js";
+import { openFlows, runTrainFlow, triggerFlow } from "../src/flows/index.js";
+import { type AppContext, openContext } from "../src/main.js";
+import { buildApp } from "../src/serving/index.js";
+import { creditRows } from "./browser/riskometer-fixtures.js";
+
+let home: string;
+let ctx: AppContext;
+let app: FastifyInstance;
+
+beforeAll(async () => {
+  home = await mkdtemp(join(tmpdir(), "riskometer-drift-flow-"));
+  ctx = await openContext(loadConfig({}, { home }));
+  await runTrainFlow(ctx, {
+    data: await loadTrainingData(),
+    trials: 1,
+    seed: 5,
+    candidates: ["gbdt"],
+    top: 1,
+    actor: "drift-test",
+  });
+  app = await buildApp(ctx, { modelPollMs: 0 });
+}, 120_000);
+
+afterAll(async () => {
+  await app?.close();
+  await ctx?.close();
+  await rm(home, { recursive: true, force: true });
+});
+
+describe("drift-report flow", () => {
+  it("reports drift, prediction drift, quality and fairness for the window", async () => {
+    // 300 applicants of the data with every loan four years longer (the schema allows 72 months).
+    const rows = (await creditRows(300)).map((r) => ({
+      ...r,
+      duration: String(Math.min(72, Number(r.duration) + 48)),
+    }));
+    const scored = await app.inject({ method: "POST", url: "/api/v1/predictions", payload: rows });
+    expect(scored.statusCode).toBe(200);
+    const ids = (scored.json().predictions as { id: string }[]).map((p) => p.id);
+    const store = new SqlDecisionStore(ctx.database);
+    // Outcomes for the first 100: every other one went bad.
+    for (const [i, id] of ids.slice(0, 100).entries()) {
+      await store.recordOutcome(id, i % 2 === 0 ? "bad" : "good", "clerk");
+    }
+
+    const flows = openFlows(ctx);
+    const run = await triggerFlow(flows, "drift-report", { minDecisions: 50 }, "test");
+    await flows.store.claim(run.id, flows.runner.worker, Date.now());
+    expect(await flows.runner.execute(await flows.store.getRun(run.id))).toBe("COMPLETED");
+    const done = await flows.store.getRun(run.id);
+    const result = done.result as {
+      model: { name: string; version: number };
+      decisions: number;
+      dataDrift: {
+        datasetDrift: boolean;
+        columns: { column: string; test: string; drift: boolean; pValue: number }[];
+      };
+      predictionDrift: { column: string; test: string };
+      quality: { rows: number; rocAuc: number | null; atCuts: { cut: number }[] };
+      fairness: { attribute: string; group: { decisions: number } }[];
+      notes: string[];
+    };
+    expect(result.model).toEqual({ name: "credit-risk", version: 1 });
+    expect(result.decisions).toBe(300);
+    const duration = result.dataDrift.columns.find((c) => c.column === "duration");
+    expect(duration).toMatchObject({ test: "ks", drift: true });
+    expect(duration!.pValue).toBeLessThan(1e-10);
+    // The other columns come from the same data: most do not drift.
+    expect(result.dataDrift.columns.filter((c) => c.drift).length).toBeLessThan(5);
+    expect(result.predictionDrift).toMatchObject({ column: "probability_bad", test: "ks" });
+    expect(result.quality.rows).toBe(100);
+    expect(result.quality.rocAuc).not.toBeNull();
+    expect(result.quality.atCuts.map((c) => c.cut)).toEqual([0.5, expect.any(Number)]);
+    expect(result.fairness.map((f) => f.attribute)).toEqual(["age", "foreign_worker"]);
+    expect(result.fairness[0].group.decisions).toBeGreaterThan(0);
+    expect(result.notes).toEqual([]);
+    const log = (await flows.store.logs(run.id)).map((l) => l.message);
+    expect(log.some((m) => /columns drifted/.test(m))).toBe(true);
+  });
+});
