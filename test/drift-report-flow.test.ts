@@ -90,5 +90,23 @@ describe("drift-report flow", () => {
     expect(result.notes).toEqual([]);
     const log = (await flows.store.logs(run.id)).map((l) => l.message);
     expect(log.some((m) => /columns drifted/.test(m))).toBe(true);
+
+    // The report's figures on /metrics, for Prometheus and the dashboards.
+    const metrics = (await app.inject({ method: "GET", url: "/metrics" })).body;
+    expect(metrics).toMatch(
+      /^riskometer_feature_drift_detected\{feature="duration",test="ks"\} 1$/m,
+    );
+    const score = Number(
+      /^riskometer_feature_drift_score\{feature="duration",test="ks"\} (\S+)$/m.exec(metrics)?.[1],
+    );
+    expect(score).toBe(duration!.pValue);
+    expect(metrics).toMatch(/^riskometer_dataset_drift_share \d/m);
+    expect(metrics).toMatch(/^riskometer_prediction_drift_score\{test="ks"\} /m);
+    expect(metrics).toMatch(/^riskometer_model_quality\{metric="roc_auc"\} 0\.\d+$/m);
+    expect(metrics).toMatch(/^riskometer_model_quality\{metric="rows"\} 100$/m);
+    expect(metrics).toMatch(
+      /^riskometer_fairness_approval_rate_ratio\{attribute="age",group="< 25",reference="≥ 25"\} \d/m,
+    );
+    expect(metrics).toMatch(/^riskometer_drift_report_timestamp_seconds \d{10}/m);
   });
 });

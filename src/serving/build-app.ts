@@ -6,6 +6,7 @@ import type { AppContext } from "../main.js";
 import fastifyMultipart from "@fastify/multipart";
 import { SqlDecisionStore, openDecisionLog } from "../decisions/index.js";
 import { ServingMetrics } from "./metrics.js";
+import { MonitoringMetrics } from "./monitoring-metrics.js";
 import { ModelHolder } from "./model-holder.js";
 import { sendNotFound, sendProblem } from "./problem.js";
 import { decisionRoutes } from "./routes/decisions.js";
@@ -167,7 +168,9 @@ export async function buildApp(
   await app.register(modelRoutes, { ctx, onAliasMoved: () => holder.check() });
   await app.register(predictionRoutes, { state, maxFileBytes: options.maxFileBytes ?? 100e6 });
   await app.register(decisionRoutes, { ctx, state, decisions });
-  await app.register(flowRoutes, { ctx, flows: options.flows ?? openFlows(ctx) });
+  const flows = options.flows ?? openFlows(ctx);
+  new MonitoringMetrics(metrics.registry, flows.store);
+  await app.register(flowRoutes, { ctx, flows });
   await app.register(webRoutes);
   return app;
 }
