@@ -4,7 +4,10 @@
  * the flow: data drift names duration, prediction drift, quality on the known outcomes, and
  * fairness by age and foreign-worker status, kept as the run's result.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
@@ -40,6 +43,15 @@ afterAll(async () => {
   await ctx?.close();
   await rm(home, { recursive: true, force: true });
 });
+
+/** A free TCP port on 127.0.0.1. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
+}
 
 describe("drift-report flow", () => {
   it("reports drift, prediction drift, quality and fairness for the window", async () => {
@@ -109,4 +121,65 @@ describe("drift-report flow", () => {
     );
     expect(metrics).toMatch(/^riskometer_drift_report_timestamp_seconds \d{10}/m);
   });
+
+  it("is read back through a real Prometheus that scrapes the service", async () => {
+    const address = await app.listen({ host: "127.0.0.1", port: 0 });
+    const target = new URL(address).host;
+    const promPort = await freePort();
+    const dir = join(home, "prometheus");
+    const config = join(home, "prometheus.yml");
+    await writeFile(
+      config,
+      `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: riskometer\n    static_configs:\n      - targets: ["${target}"]\n`,
+    );
+    const prometheus = spawn(
+      "prometheus",
+      [
+        `--config.file=${config}`,
+        `--storage.tsdb.path=${dir}`,
+        `--web.listen-address=127.0.0.1:${promPort}`,
+      ],
+      { stdio: ["ignore", "ignore", "pipe"] },
+    );
+    let log = "";
+    prometheus.stderr.on("data", (c) => (log += c));
+    const spawnError = new Promise<never>((_, reject) =>
+      prometheus.once("error", (e) =>
+        reject(new Error(`Prometheus could not start (apt-get install prometheus): ${e.message}`)),
+      ),
+    );
+    try {
+      const query = encodeURIComponent('riskometer_feature_drift_detected{feature="duration"}');
+      const read = async () => {
+        for (let i = 0; i < 120; i++) {
+          const res = await fetch(`http://127.0.0.1:${promPort}/api/v1/query?query=${query}`).catch(
+            () => null,
+          );
+          const body = res?.ok
+            ? ((await res.json()) as {
+                data: { result: { metric: Record<string, string>; value: [number, string] }[] };
+              })
+            : null;
+          if (body && body.data.result.length > 0) return body.data.result;
+          await new Promise((r) => setTimeout(r, 500));
+        }
+        throw new Error(`Prometheus never returned the drift metric: ${log.slice(-2000)}`);
+      };
+      const result = await Promise.race([read(), spawnError]);
+      expect(result).toEqual([
+        {
+          metric: expect.objectContaining({
+            __name__: "riskometer_feature_drift_detected",
+            feature: "duration",
+            test: "ks",
+            job: "riskometer",
+          }),
+          value: [expect.any(Number), "1"],
+        },
+      ]);
+    } finally {
+      prometheus.kill("SIGTERM");
+      await new Promise((r) => prometheus.once("exit", r));
+    }
+  }, 90_000);
 });
