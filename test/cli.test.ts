@@ -360,3 +360,37 @@ describe("riskometer drift", () => {
     expect(lacks.stderr).toMatch(/lacks column\(s\) of the reference: n/);
   });
 });
+
+describe("riskometer explore", () => {
+  it("profiles the bundled data with information values, as JSON and as a self-contained page", async () => {
+    const html = join(dir, "profile.html");
+    const r = await run(["explore", "--input", "data/credit-g.arff", "--html", html]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(
+      /^checking_status\s+categorical\s+4\s+0\.0%\s+0\.666\s+suspiciously strong$/m,
+    );
+    expect(r.stdout).toMatch(/1000 rows; 300 bad \(30\.0%\)/);
+    const page = await readFile(html, "utf8");
+    expect(page).toMatch(/^<!doctype html>/);
+    expect(page).not.toMatch(/(src|href)="(https?:)?\/\//);
+    expect(page).toContain("Information value <strong>0.666</strong>");
+    const json = await run(["explore", "--input", "data/credit-g.arff", "--json"]);
+    const profile = JSON.parse(json.stdout);
+    expect(profile.label).toEqual({ column: "class", bad: 300, badRate: 0.3 });
+  });
+
+  it("reads a CSV with a good/bad label column, and one without", async () => {
+    const csv = join(dir, "explore.csv");
+    await writeFile(
+      csv,
+      `${HEADER},class\n${Array.from({ length: 40 }, (_, i) => `${GOOD_ROW.replace(",12,", `,${12 + i},`)},${i % 4 === 0 ? "bad" : "good"}`).join("\n")}\n`,
+    );
+    const labelled = JSON.parse((await run(["explore", "--input", csv, "--json"])).stdout);
+    expect(labelled.label).toEqual({ column: "class", bad: 10, badRate: 0.25 });
+    const unlabelled = JSON.parse(
+      (await run(["explore", "--input", csv, "--label", "none", "--json"])).stdout,
+    );
+    expect(unlabelled.label).toBeNull();
+    expect(unlabelled.columns.map((c: { column: string }) => c.column)).not.toContain("class");
+  });
+});

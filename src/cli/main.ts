@@ -13,6 +13,7 @@ import { upCommand } from "./up.js";
 import { workerCommand } from "./worker.js";
 import { flowsCommand } from "./flows.js";
 import { driftCommand } from "./drift.js";
+import { exploreCommand } from "./explore.js";
 
 /**
  * Exit codes: 0 ok, 1 internal error, 2 bad arguments; data, model, store and access errors per
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   program.addCommand(workerCommand());
   program.addCommand(flowsCommand());
   program.addCommand(driftCommand());
+  program.addCommand(exploreCommand());
   program.addCommand(dbCommand());
   for (const cmd of program.commands) overrideExit(cmd);
   return program;

@@ -16,9 +16,13 @@ const isMissing = (cell: string) => MISSING.has(cell.trim().toLowerCase());
  * Reads a CSV into columns for drift testing. A column of the credit schema keeps the schema's
  * kind; any other column is numeric when every present cell is a number, categorical otherwise.
  * Missing cells (empty, NA, N/A, NaN, null, ?) are kept as NaN or null, so the tests can count them
- * instead of silently dropping them. The label column `class`, if present, is left out.
+ * instead of silently dropping them. The label column `class`, if present, is left out unless
+ * `keep` names it.
  */
-export async function readDriftColumns(source: DataSource): Promise<DriftColumn[]> {
+export async function readDriftColumns(
+  source: DataSource,
+  options: { readonly keep?: readonly string[] } = {},
+): Promise<DriftColumn[]> {
   const input = await openCsv(source);
   const header = input.header.map((h) => h.trim());
   const cells: string[][] = header.map(() => []);
@@ -34,7 +38,7 @@ export async function readDriftColumns(source: DataSource): Promise<DriftColumn[
   const schemaKind = new Map(CREDIT_SCHEMA.columns.map((c) => [c.name, c.kind]));
   const out: DriftColumn[] = [];
   header.forEach((name, j) => {
-    if (name === "class" || name === "") return;
+    if (name === "" || (name === "class" && !options.keep?.includes(name))) return;
     const column = cells[j];
     const kind =
       schemaKind.get(name) ??
