@@ -120,6 +120,12 @@ describe("drift-report flow", () => {
       /^riskometer_fairness_approval_rate_ratio\{attribute="age",group="< 25",reference="≥ 25"\} \d/m,
     );
     expect(metrics).toMatch(/^riskometer_drift_report_timestamp_seconds \d{10}/m);
+    // The real-time window saw the same 300 decisions as they were made.
+    expect(metrics).toMatch(/^riskometer_recent_decisions 300$/m);
+    expect(metrics).toMatch(
+      /^riskometer_recent_feature_drift_detected\{feature="duration",test="ks"\} 1$/m,
+    );
+    expect(metrics).toMatch(/^riskometer_recent_refused_share 0\.\d+$/m);
   });
 
   it("is read back through a real Prometheus that scrapes the service", async () => {

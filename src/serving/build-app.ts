@@ -7,6 +7,10 @@ import fastifyMultipart from "@fastify/multipart";
 import { SqlDecisionStore, openDecisionLog } from "../decisions/index.js";
 import { ServingMetrics } from "./metrics.js";
 import { MonitoringMetrics } from "./monitoring-metrics.js";
+import {
+  REFERENCE_PROFILE_ARTIFACT,
+  parseReferenceProfile,
+} from "../monitoring/reference-profile.js";
 import { ModelHolder } from "./model-holder.js";
 import { sendNotFound, sendProblem } from "./problem.js";
 import { decisionRoutes } from "./routes/decisions.js";
@@ -153,7 +157,12 @@ export async function buildApp(
         ? app.log.info({ detail: error.message }, "no model to serve yet")
         : app.log.warn({ err: error }, "serving model not (re)loaded"),
   });
-  state = new ServingState(holder, log, metrics);
+  state = new ServingState(holder, log, metrics, async (model) => {
+    const key = `runs/${model.modelVersion.runId}/${REFERENCE_PROFILE_ARTIFACT}`;
+    // A version trained before profiles were kept has none: the window then shows no drift.
+    const bytes = await ctx.artifacts.get(key).catch(() => null);
+    return bytes ? parseReferenceProfile(bytes.toString("utf8"), key) : null;
+  });
   app.addHook("onClose", async () => {
     holder.stop();
     state?.close();

@@ -2,6 +2,8 @@ import type { DecisionLog } from "../decisions/index.js";
 import { CREDIT_SCHEMA } from "../data/index.js";
 import type { ModelHolder, ServingModel } from "./model-holder.js";
 import type { ServingMetrics } from "./metrics.js";
+import type { ReferenceProfile } from "../monitoring/reference-profile.js";
+import { RecentWindow } from "./recent-window.js";
 import { Scorer } from "./scoring.js";
 
 /**
@@ -13,11 +15,20 @@ export class ServingState {
   /** The loaded version `scorer` was built for. */
   private scored: ServingModel | null = null;
 
+  /** The latest decisions, compared with the serving version's training data on /metrics. */
+  readonly recent: RecentWindow;
+
   constructor(
     readonly holder: ModelHolder,
     readonly log: DecisionLog,
     readonly serving: ServingMetrics,
-  ) {}
+    /** The reference profile of a version (null when it has none). */
+    private readonly referenceOf: (
+      model: ServingModel,
+    ) => Promise<ReferenceProfile | null> = async () => null,
+  ) {
+    this.recent = new RecentWindow(CREDIT_SCHEMA, serving.registry);
+  }
 
   /** Called by the holder with each newly loaded version, before it serves. */
   prepare(model: ServingModel): void {
@@ -31,6 +42,13 @@ export class ServingState {
     });
     this.scored = model;
     this.serving.setModel(model.name, model.version);
+    this.recent.restart();
+    void this.referenceOf(model).then(
+      (profile) => {
+        if (this.scored === model) this.recent.setReference(profile);
+      },
+      () => {},
+    );
   }
 
   /** Stops the scoring workers (at shutdown, after the server stopped taking requests). */
@@ -49,9 +67,16 @@ export class ServingState {
   }
 
   readonly metrics = {
-    count: (risk: "good" | "bad", source: string, probabilityBad: number): void => {
+    /** One logged decision: the counters, and the real-time window (`values` as validated). */
+    count: (
+      risk: "good" | "bad",
+      source: string,
+      probabilityBad: number,
+      values: ArrayLike<number>,
+    ): void => {
       this.serving.predictions.inc({ risk, source });
       this.serving.probabilityBad.observe(probabilityBad);
+      this.recent.add(values, probabilityBad, risk === "bad");
     },
   };
 }

@@ -253,7 +253,7 @@ export async function predictionRoutes(app: FastifyInstance, opts: PredictionRou
         rowNumber: null,
       });
       await state.log.append(made);
-      state.metrics.count(made.risk, "api", made.probabilityBad);
+      state.metrics.count(made.risk, "api", made.probabilityBad, values);
       return { predictions: [predictionOf(made)], errors: [] };
     },
   );
@@ -272,6 +272,7 @@ export async function predictionRoutes(app: FastifyInstance, opts: PredictionRou
     }
     const errors: RowError[] = [];
     const decisions: NewDecision[] = [];
+    const valuesOf: ArrayLike<number>[] = [];
     body.forEach((applicant, i) => {
       const row = i + 1;
       if (applicant === null || typeof applicant !== "object" || Array.isArray(applicant)) {
@@ -284,6 +285,7 @@ export async function predictionRoutes(app: FastifyInstance, opts: PredictionRou
         return;
       }
       const values = checked.values;
+      valuesOf.push(values);
       decisions.push(
         decision(model, model.score(values, common.explainGood), values, common, {
           id: newDecisionId(),
@@ -292,7 +294,7 @@ export async function predictionRoutes(app: FastifyInstance, opts: PredictionRou
       );
     });
     await state.log.appendMany(decisions);
-    for (const d of decisions) state.metrics.count(d.risk, "api", d.probabilityBad);
+    decisions.forEach((d, i) => state.metrics.count(d.risk, "api", d.probabilityBad, valuesOf[i]));
     const bad = decisions.filter((d) => d.risk === "bad").length;
     return {
       batchId: common.batchId,
@@ -401,8 +403,13 @@ export async function predictionRoutes(app: FastifyInstance, opts: PredictionRou
       }
     }
     await state.log.appendStream(decisionRows());
-    for (let i = 0; i < probabilities.length; i++) {
-      state.metrics.count(isBad[i] === 1 ? "bad" : "good", "file", probabilities[i]);
+    let i = 0;
+    for (const { table } of read) {
+      const values = new Float64Array(table.columns.length);
+      for (let k = 0; k < table.n; k++, i++) {
+        for (let j = 0; j < values.length; j++) values[j] = table.columns[j][k];
+        state.metrics.count(isBad[i] === 1 ? "bad" : "good", "file", probabilities[i], values);
+      }
     }
     return {
       batchId,
