@@ -98,6 +98,19 @@ const DASHBOARDS = [
         "(time() - riskometer_drift_report_timestamp_seconds) / 3600",
       ],
       ["Decisions in the last report", "stat", "short", "riskometer_drift_report_decisions"],
+      [
+        "Real-time drift share (latest 500 decisions)",
+        "timeseries",
+        "percentunit",
+        "riskometer_recent_drift_share",
+      ],
+      [
+        "Real-time drifted features",
+        "timeseries",
+        "none",
+        "riskometer_recent_feature_drift_detected == 1",
+      ],
+      ["Real-time refused share", "timeseries", "percentunit", "riskometer_recent_refused_share"],
     ],
   },
   {
