@@ -340,7 +340,12 @@ describe("riskometer drift", () => {
     );
     expect(same.datasetDrift).toBe(false);
     expect(same.driftShare).toBe(0);
-    const moved = await run(["drift", "--reference", data, "--current", shifted]);
+    const html = join(dir, "drift.html");
+    const moved = await run(["drift", "--reference", data, "--current", shifted, "--html", html]);
+    const page = await readFile(html, "utf8");
+    expect(page).toMatch(/^<!doctype html>/i);
+    expect(page).toContain("drift-shifted.csv");
+    expect(page).not.toMatch(/https?:\/\//);
     expect(moved.code).toBe(0);
     expect(moved.stdout).toMatch(/^duration\s+ks\s+\S+\s+\S+\s+0\.0500\s+DRIFT/m);
     expect(moved.stdout).toMatch(/1 of 20 columns drifted/);

@@ -126,6 +126,27 @@ describe("drift-report flow", () => {
       /^riskometer_recent_feature_drift_detected\{feature="duration",test="ks"\} 1$/m,
     );
     expect(metrics).toMatch(/^riskometer_recent_refused_share 0\.\d+$/m);
+
+    // The report's history, the report in full, and its page from the artifact store.
+    const reports = (await app.inject({ method: "GET", url: "/api/v1/reports" })).json();
+    expect(reports.reports[0]).toMatchObject({
+      id: run.id,
+      model: { name: "credit-risk", version: 1 },
+      decisions: 300,
+      driftedColumns: expect.arrayContaining(["duration"]),
+      quality: { rows: 100 },
+      html: `/api/v1/reports/${run.id}/report.html`,
+    });
+    const full = (await app.inject({ method: "GET", url: `/api/v1/reports/${run.id}` })).json();
+    expect(Object.keys(full.report.distributions)).toContain("duration");
+    const page = await app.inject({ method: "GET", url: `/api/v1/reports/${run.id}/report.html` });
+    expect(page.statusCode).toBe(200);
+    expect(page.headers["content-type"]).toMatch(/^text\/html/);
+    expect(page.headers["content-security-policy"]).toMatch(/default-src 'none'/);
+    expect(page.body).toMatch(/^<!doctype html>/i);
+    expect(page.body).toContain("duration");
+    expect(page.body).not.toMatch(/https?:\/\//);
+    expect((await app.inject({ method: "GET", url: "/api/v1/reports/nope" })).statusCode).toBe(404);
   });
 
   it("is read back through a real Prometheus that scrapes the service", async () => {

@@ -1,3 +1,5 @@
+import { writeFile } from "node:fs/promises";
+import { basename } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
 import { AppError } from "../core/index.js";
 import { readDriftColumns } from "../monitoring/columns.js";
@@ -9,6 +11,7 @@ import {
   detectDrift,
 } from "../monitoring/drift.js";
 import { DRIFT_TESTS, type DriftTestName } from "../monitoring/drift-tests.js";
+import { featureDistributions, renderDriftReportHtml } from "../monitoring/report-html.js";
 import { writeJson } from "./common.js";
 import { collectKeyValue, formatTable, print } from "./table.js";
 
@@ -20,6 +23,7 @@ interface DriftCliOptions {
   threshold: Record<string, string>;
   share?: number;
   countMissing?: boolean;
+  html?: string;
 }
 
 const DRIFT_TEST_NAMES = Object.keys(DRIFT_TESTS) as DriftTestName[];
@@ -112,6 +116,10 @@ export function driftCommand(): Command {
       "a column whose missing share rose by more than 0.05 counts as drifted",
     )
     .option("--json", "print the result as JSON")
+    .option(
+      "--html <file>",
+      "also write the report as one self-contained HTML page (reference vs current per column)",
+    )
     .action(async (opts: DriftCliOptions) => {
       const [reference, current] = await Promise.all([
         readDriftColumns(opts.reference),
@@ -133,6 +141,15 @@ export function driftCommand(): Command {
         datasetDriftShare: opts.share,
         countMissingDrift: opts.countMissing,
       });
+      if (opts.html) {
+        const html = renderDriftReportHtml({
+          title: `Drift report: ${basename(opts.current)} against ${basename(opts.reference)}`,
+          generatedAt: Date.now(),
+          dataDrift: jsonResult(result),
+          distributions: featureDistributions(schema, frame(reference), frame(current)),
+        });
+        await writeFile(opts.html, html);
+      }
       if (opts.json) return writeJson(jsonResult(result));
       print(
         formatTable(

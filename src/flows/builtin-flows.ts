@@ -5,6 +5,11 @@ import { type DriftFrame, detectDrift } from "../monitoring/drift.js";
 import { creditFairness } from "../monitoring/fairness.js";
 import { qualityReport } from "../monitoring/quality.js";
 import {
+  featureDistributions,
+  renderDriftReportHtml,
+  reportHtmlKey,
+} from "../monitoring/report-html.js";
+import {
   REFERENCE_PROFILE_ARTIFACT,
   type ReferenceProfile,
   parseReferenceProfile,
@@ -126,7 +131,7 @@ export const DRIFT_REPORT_FLOW: FlowDefinition = {
       );
     }
     const reference = await ctx.step("load the reference", () => servingReference(ctx));
-    return ctx.step("compare", () => {
+    const result = await ctx.step("compare", () => {
       const n = decisions.length;
       const bad = decisions.filter((d) => d.risk === "bad").length;
       const frame: Record<string, (string | number | null)[]> = {};
@@ -168,12 +173,26 @@ export const DRIFT_REPORT_FLOW: FlowDefinition = {
           };
         }),
       );
+      const distributions = reference.profile
+        ? {
+            ...featureDistributions(
+              CREDIT_SCHEMA.columns.map((c) => ({ name: c.name, kind: c.kind })),
+              profileFrame(reference.profile),
+              frame as DriftFrame,
+            ),
+            ...featureDistributions(
+              [{ name: "probability_bad", kind: "numeric" }],
+              { probability_bad: reference.profile.probabilityBad },
+              { probability_bad: probabilities },
+            ),
+          }
+        : {};
       if (dataDrift) {
         ctx.log(
           `${n} decisions: ${dataDrift.driftedColumns} of ${dataDrift.countedColumns} columns drifted (share ${dataDrift.driftShare.toFixed(2)})${dataDrift.datasetDrift ? ": the dataset DRIFTED" : ""}`,
         );
       } else ctx.log(reference.why ?? "no reference");
-      return {
+      const result = {
         model: reference.model,
         window: {
           since: window.since === null ? null : new Date(window.since).toISOString(),
@@ -188,8 +207,29 @@ export const DRIFT_REPORT_FLOW: FlowDefinition = {
         quality,
         fairness,
         notes: reference.why ? [reference.why] : [],
+        distributions,
       };
+      return result;
     });
+
+    // The same report as one self-contained page, kept in the artifact store (folder, GCS, S3).
+    const html = renderDriftReportHtml({
+      title: `Drift report: ${result.model ? `${result.model.name} v${result.model.version}` : "no model"}`,
+      generatedAt: Date.now(),
+      model: result.model,
+      window: result.window,
+      dataDrift: result.dataDrift,
+      predictionDrift: result.predictionDrift,
+      quality: result.quality,
+      fairness: result.fairness,
+      notes: result.notes,
+      distributions: result.distributions,
+    });
+    await ctx.step("store the HTML page", () =>
+      ctx.app.artifacts.put(reportHtmlKey(ctx.run.id), Buffer.from(html)),
+    );
+    ctx.log(`report page: /api/v1/reports/${ctx.run.id}/report.html`);
+    return result;
   },
 };
 

@@ -22,6 +22,7 @@ import { webRoutes } from "./routes/web.js";
 import { SHARED_SCHEMAS } from "./schemas.js";
 import { type Flows, openFlows } from "../flows/index.js";
 import { flowRoutes } from "./routes/flows.js";
+import { reportRoutes } from "./routes/reports.js";
 
 /**
  * Fastify calls a trailing wildcard `*`; OpenAPI needs a named path parameter, so the document
@@ -122,6 +123,10 @@ export async function buildApp(
           description: "Credit decisions with reasons, the decision log, outcomes",
         },
         {
+          name: "monitoring",
+          description: "Drift reports: history, each report in full, its HTML page",
+        },
+        {
           name: "flows",
           description: "Scheduled flows (retrain, drift-report), their runs and logs, triggers",
         },
@@ -180,6 +185,7 @@ export async function buildApp(
   const flows = options.flows ?? openFlows(ctx);
   new MonitoringMetrics(metrics.registry, flows.store);
   await app.register(flowRoutes, { ctx, flows });
+  await app.register(reportRoutes, { ctx, flows });
   await app.register(webRoutes);
   return app;
 }
