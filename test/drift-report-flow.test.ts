@@ -4,7 +4,8 @@
  * the flow: data drift names duration, prediction drift, quality on the known outcomes, and
  * fairness by age and foreign-worker status, kept as the run's result.
  */
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
@@ -20,6 +21,7 @@ import { type AppContext, openContext } from "../src/main.js";
 import { buildApp } from "../src/serving/index.js";
 import { creditRows } from "./browser/riskometer-fixtures.js";
 
+const BIN = fileURLToPath(new URL("../dist/cli/bin.js", import.meta.url));
 let home: string;
 let ctx: AppContext;
 let app: FastifyInstance;
@@ -147,6 +149,23 @@ describe("drift-report flow", () => {
     expect(page.body).toContain("duration");
     expect(page.body).not.toMatch(/https?:\/\//);
     expect((await app.inject({ method: "GET", url: "/api/v1/reports/nope" })).statusCode).toBe(404);
+
+    // The same window profiled from the command line: its outcomes are the label.
+    const explored = await new Promise<string>((resolve, reject) =>
+      execFile(
+        process.execPath,
+        [BIN, "explore", "--decisions", "1", "--json"],
+        { env: { ...process.env, RISKOMETER_HOME: home }, maxBuffer: 16 << 20 },
+        (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout)),
+      ),
+    );
+    const profile = JSON.parse(explored);
+    expect(profile.rows).toBe(300);
+    expect(profile.label).toEqual({ column: "outcome", bad: 50, badRate: 0.5 });
+    const durationProfile = profile.columns.find(
+      (c: { column: string }) => c.column === "duration",
+    );
+    expect(durationProfile.stats.min).toBeGreaterThanOrEqual(52);
   });
 
   it("is read back through a real Prometheus that scrapes the service", async () => {

@@ -125,6 +125,26 @@ export class SqlDecisionStore implements DecisionAppender {
     };
   }
 
+  /** Every decision within [since, until), newest first, at most `max` (page by page). */
+  async readRange(
+    range: { readonly since?: number; readonly until?: number },
+    max = Infinity,
+  ): Promise<Decision[]> {
+    const out: Decision[] = [];
+    let after: string | undefined;
+    while (out.length < max) {
+      const page = await this.listDecisions({
+        ...range,
+        limit: Math.min(MAX_PAGE, max - out.length),
+        after,
+      });
+      out.push(...page.decisions);
+      if (page.nextCursor === null) break;
+      after = page.nextCursor;
+    }
+    return out;
+  }
+
   /** A page of one file upload's decisions in row order, and how many the upload has. */
   async listBatch(
     batchId: string,

@@ -119,9 +119,9 @@ export const DRIFT_REPORT_FLOW: FlowDefinition = {
     const since = until - Number(params.windowHours) * HOUR;
     const min = Number(params.minDecisions);
     const window = await ctx.step("read decisions", async () => {
-      const inWindow = await readDecisions(store, { since, until }, Infinity);
+      const inWindow = await store.readRange({ since, until });
       if (inWindow.length >= min) return { since, decisions: inWindow, widened: false };
-      const latest = await readDecisions(store, { until }, min);
+      const latest = await store.readRange({ until }, min);
       return { since: null, decisions: latest, widened: true };
     });
     const decisions = window.decisions;
@@ -268,27 +268,6 @@ function jsonSafe<T>(value: T): T {
       typeof v === "number" && !Number.isFinite(v) ? null : v,
     ),
   ) as T;
-}
-
-/** Newest first, page by page, at most `max`. */
-async function readDecisions(
-  store: SqlDecisionStore,
-  range: { since?: number; until: number },
-  max: number,
-) {
-  const out = [];
-  let after: string | undefined;
-  while (out.length < max) {
-    const page = await store.listDecisions({
-      ...range,
-      limit: Math.min(1000, max - out.length),
-      after,
-    });
-    out.push(...page.decisions);
-    if (page.nextCursor === null) break;
-    after = page.nextCursor;
-  }
-  return out;
 }
 
 /** The flows this version knows, by name. */

@@ -89,10 +89,14 @@ type Counts = { rows: number; missing: number; present: number };
 export class SlotIndex<K> {
   private readonly maps: Map<K, number>[] = [new Map()];
   private last: Map<K, number>;
-  size = 0;
+  private count = 0;
 
   constructor(private readonly capacity = MAP_CAPACITY) {
     this.last = this.maps[0];
+  }
+
+  get size(): number {
+    return this.count;
   }
 
   get(key: K): number | undefined {
@@ -111,8 +115,8 @@ export class SlotIndex<K> {
       this.last = new Map();
       this.maps.push(this.last);
     }
-    this.last.set(key, this.size);
-    return this.size++;
+    this.last.set(key, this.count);
+    return this.count++;
   }
 }
 
@@ -439,7 +443,10 @@ class NumericState implements ColumnState {
   private readonly refOrder: Int32Array;
   private readonly refValues: Float64Array;
   private readonly ref: Counts;
-  /** [2k]: current values strictly between points k−1 and k (k = 0: below, k = K: above all); [2k+1]: equal to point k. */
+  /**
+   * The histogram: [2k] counts current values strictly between points k−1 and k (k = 0: below
+   * all, k = K: above all), [2k+1] those equal to point k.
+   */
   private readonly counts: Float64Array;
   private readonly cur: Counts = { rows: 0, missing: 0, present: 0 };
   private belowMin = Infinity;
