@@ -11,6 +11,7 @@ const benches = [
   ["run-search.bench.mjs", "10000"],
   ["decision-log.bench.mjs"],
   ["../dist/bench/explain.bench.js"],
+  ["drift.bench.mjs"],
   // These two need Debian's wrk and chromium.
   ["serve.bench.mjs", "gbdt", "15", "1000000"],
   ["upload.bench.mjs", "100000", "gbdt"],
