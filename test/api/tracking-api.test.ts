@@ -568,7 +568,7 @@ describe("documentation, pages and failures", () => {
   });
 
   it("serves the web pages under / with a strict CSP", async () => {
-    for (const path of ["/", "/runs.html", "/models.html", "/flows.html"]) {
+    for (const path of ["/", "/runs.html", "/models.html", "/flows.html", "/monitoring.html"]) {
       const res = await app.inject(path);
       expect(res.statusCode, path).toBe(200);
       expect(res.headers["content-type"]).toMatch(/^text\/html/);

@@ -192,6 +192,7 @@ describe("flows page", () => {
       "Runs",
       "Models",
       "Flows",
+      "Monitoring",
     ]);
     expect(await nav.getByRole("link", { name: "Flows" }).getAttribute("aria-current")).toBe(
       "page",

@@ -148,7 +148,7 @@ describe("Risk-O-Meter: scoring a file", () => {
     expect(await status.textContent()).toContain(`${world.model.name} v${world.model.version}`);
     expect(
       await page.getByRole("navigation", { name: "Main" }).locator("a").allTextContents(),
-    ).toEqual(["Risk-O-Meter", "Runs", "Models", "Flows"]);
+    ).toEqual(["Risk-O-Meter", "Runs", "Models", "Flows", "Monitoring"]);
     expect(await page.getByRole("link", { name: "API documentation" }).getAttribute("href")).toBe(
       "/api/docs",
     );
