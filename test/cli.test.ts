@@ -335,6 +335,28 @@ describe("riskometer drift", () => {
       shifted,
       `${HEADER}\n${rows.map((r) => r.replace(/^no checking,(\d+),/, (_, d) => `no checking,${Number(d) + 24},`)).join("\n")}\n`,
     );
+    // The file streams through the engine; with --html it is read whole: the same result.
+    const streamed = JSON.parse(
+      (await run(["drift", "--reference", data, "--current", shifted, "--json"])).stdout,
+    );
+    const whole = JSON.parse(
+      (
+        await run([
+          "drift",
+          "--reference",
+          data,
+          "--current",
+          shifted,
+          "--json",
+          "--html",
+          join(dir, "whole.html"),
+        ])
+      ).stdout,
+    );
+    expect(streamed).toEqual(whole);
+    expect(streamed.columns.find((c: { column: string }) => c.column === "duration").drift).toBe(
+      true,
+    );
     const same = JSON.parse(
       (await run(["drift", "--reference", data, "--current", data, "--json"])).stdout,
     );

@@ -2,7 +2,8 @@ import { writeFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
 import { AppError } from "../core/index.js";
-import { readDriftColumns } from "../monitoring/columns.js";
+import { readDriftColumns, streamDriftFrames } from "../monitoring/columns.js";
+import { DriftAccumulator } from "../monitoring/streaming-drift.js";
 import {
   type ColumnSchema,
   type DatasetDrift,
@@ -121,27 +122,28 @@ export function driftCommand(): Command {
       "also write the report as one self-contained HTML page (reference vs current per column)",
     )
     .action(async (opts: DriftCliOptions) => {
-      const [reference, current] = await Promise.all([
-        readDriftColumns(opts.reference),
-        readDriftColumns(opts.current),
-      ]);
-      const currentNames = new Set(current.map((c) => c.name));
-      const missing = reference.filter((c) => !currentNames.has(c.name)).map((c) => c.name);
-      if (missing.length > 0) {
-        throw new AppError(
-          "VALIDATION_FAILED",
-          `the current data lacks column(s) of the reference: ${missing.join(", ")}`,
-        );
-      }
+      const reference = await readDriftColumns(opts.reference);
       const schema: ColumnSchema[] = reference.map((c) => ({ name: c.name, kind: c.kind }));
       const frame = (cols: typeof reference): DriftFrame =>
         Object.fromEntries(cols.map((c) => [c.name, c.values]));
-      const result = detectDrift(schema, frame(reference), frame(current), {
+      const options = {
         tests: overrides(opts.test, opts.threshold),
         datasetDriftShare: opts.share,
         countMissingDrift: opts.countMissing,
-      });
+      };
+      let result: DatasetDrift;
       if (opts.html) {
+        // The page's charts need every current value: read the file whole.
+        const current = await readDriftColumns(opts.current);
+        const names = new Set(current.map((c) => c.name));
+        const lacking = schema.filter((c) => !names.has(c.name)).map((c) => c.name);
+        if (lacking.length > 0) {
+          throw new AppError(
+            "VALIDATION_FAILED",
+            `the current data lacks column(s) of the reference: ${lacking.join(", ")}`,
+          );
+        }
+        result = detectDrift(schema, frame(reference), frame(current), options);
         const html = renderDriftReportHtml({
           title: `Drift report: ${basename(opts.current)} against ${basename(opts.reference)}`,
           generatedAt: Date.now(),
@@ -149,6 +151,11 @@ export function driftCommand(): Command {
           distributions: featureDistributions(schema, frame(reference), frame(current)),
         });
         await writeFile(opts.html, html);
+      } else {
+        // The current file streams through: memory for one chunk, whatever its length.
+        const acc = new DriftAccumulator(schema, frame(reference), options);
+        for await (const chunk of streamDriftFrames(opts.current, schema)) acc.add(chunk);
+        result = acc.result();
       }
       if (opts.json) return writeJson(jsonResult(result));
       print(

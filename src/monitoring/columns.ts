@@ -19,6 +19,65 @@ const isMissing = (cell: string) => MISSING.has(cell.trim().toLowerCase());
  * instead of silently dropping them. The label column `class`, if present, is left out unless
  * `keep` names it.
  */
+/** A cell as a number, or NaN when missing; null when it is not a number at all. */
+function numberOf(cell: string): number | null {
+  const t = cell.trim();
+  if (isMissing(t)) return NaN;
+  return isNumberText(t) ? Number(t) : null;
+}
+
+/**
+ * Reads a CSV in chunks of columns for the given schema (the reference's columns), so a file of
+ * any length passes through with memory for one chunk. Errors name the column and row.
+ */
+export async function* streamDriftFrames(
+  source: DataSource,
+  schema: readonly { readonly name: string; readonly kind: "numeric" | "categorical" }[],
+  chunkRows = 8192,
+): AsyncGenerator<Record<string, Float64Array | (string | null)[]>> {
+  const input = await openCsv(source);
+  try {
+    const header = input.header.map((h) => h.trim());
+    const at = schema.map((c) => header.indexOf(c.name));
+    const lacking = schema.filter((_, j) => at[j] < 0).map((c) => c.name);
+    if (lacking.length > 0) {
+      throw new AppError(
+        "VALIDATION_FAILED",
+        `the current data lacks column(s) of the reference: ${lacking.join(", ")}`,
+      );
+    }
+    for await (const batch of input.batches(chunkRows)) {
+      const n = batch.records.length;
+      const frame: Record<string, Float64Array | (string | null)[]> = {};
+      schema.forEach((column, j) => {
+        if (column.kind === "numeric") {
+          const values = new Float64Array(n);
+          for (let i = 0; i < n; i++) {
+            const cell = batch.records[i][at[j]] ?? "";
+            const v = numberOf(cell);
+            if (v === null) {
+              throw new AppError(
+                "VALIDATION_FAILED",
+                `column ${column.name}, row ${batch.startRow + i}: "${cell}" is not a number (the column is numeric)`,
+              );
+            }
+            values[i] = v;
+          }
+          frame[column.name] = values;
+        } else {
+          frame[column.name] = batch.records.map((r) => {
+            const cell = r[at[j]] ?? "";
+            return isMissing(cell) ? null : cell.trim();
+          });
+        }
+      });
+      yield frame;
+    }
+  } finally {
+    await input.close();
+  }
+}
+
 export async function readDriftColumns(
   source: DataSource,
   options: { readonly keep?: readonly string[] } = {},
