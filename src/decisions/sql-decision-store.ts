@@ -125,24 +125,38 @@ export class SqlDecisionStore implements DecisionAppender {
     };
   }
 
-  /** Every decision within [since, until), newest first, at most `max` (page by page). */
+  /** Every decision within [since, until), newest first, at most `max`, a page at a time. */
+  async *pagesOfRange(
+    range: { readonly since?: number; readonly until?: number },
+    max = Infinity,
+  ): AsyncGenerator<Decision[]> {
+    let left = max;
+    let after: string | undefined;
+    while (left > 0) {
+      const page = await this.listDecisions({ ...range, limit: Math.min(MAX_PAGE, left), after });
+      if (page.decisions.length > 0) yield page.decisions;
+      left -= page.decisions.length;
+      if (page.nextCursor === null) return;
+      after = page.nextCursor;
+    }
+  }
+
+  /** `pagesOfRange` collected (for windows known to be small). */
   async readRange(
     range: { readonly since?: number; readonly until?: number },
     max = Infinity,
   ): Promise<Decision[]> {
     const out: Decision[] = [];
-    let after: string | undefined;
-    while (out.length < max) {
-      const page = await this.listDecisions({
-        ...range,
-        limit: Math.min(MAX_PAGE, max - out.length),
-        after,
-      });
-      out.push(...page.decisions);
-      if (page.nextCursor === null) break;
-      after = page.nextCursor;
-    }
+    for await (const page of this.pagesOfRange(range, max)) out.push(...page);
     return out;
+  }
+
+  /** How many decisions lie within [since, until). */
+  async countRange(range: { readonly since?: number; readonly until?: number }): Promise<number> {
+    let q = this.db.selectFrom("decisions").select((eb) => eb.fn.countAll<number>().as("n"));
+    if (range.since !== undefined) q = q.where("created_at", ">=", range.since);
+    if (range.until !== undefined) q = q.where("created_at", "<", range.until);
+    return Number((await q.executeTakeFirstOrThrow()).n);
   }
 
   /** A page of one file upload's decisions in row order, and how many the upload has. */

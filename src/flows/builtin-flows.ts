@@ -1,8 +1,9 @@
 import { CREDIT_SCHEMA, loadTrainingData } from "../data/index.js";
 import { SqlDecisionStore } from "../decisions/index.js";
 import { DEFAULT_TRIALS } from "../ml/index.js";
-import { type DriftFrame, detectDrift } from "../monitoring/drift.js";
-import { creditFairness } from "../monitoring/fairness.js";
+import { FairnessCounter } from "../monitoring/fairness.js";
+import { CHART_SAMPLE, ChartSample } from "../monitoring/chart-sample.js";
+import { DriftAccumulator } from "../monitoring/streaming-drift.js";
 import { qualityReport } from "../monitoring/quality.js";
 import {
   featureDistributions,
@@ -118,81 +119,97 @@ export const DRIFT_REPORT_FLOW: FlowDefinition = {
     const until = Date.now();
     const since = until - Number(params.windowHours) * HOUR;
     const min = Number(params.minDecisions);
-    const window = await ctx.step("read decisions", async () => {
-      const inWindow = await store.readRange({ since, until });
-      if (inWindow.length >= min) return { since, decisions: inWindow, widened: false };
-      const latest = await store.readRange({ until }, min);
-      return { since: null, decisions: latest, widened: true };
+    const reference = await ctx.step("load the reference", () => servingReference(ctx));
+    const window = await ctx.step("count decisions", async () => {
+      const inWindow = await store.countRange({ since, until });
+      return inWindow >= min
+        ? { since, widened: false, pages: store.pagesOfRange({ since, until }) }
+        : { since: null, widened: true, pages: store.pagesOfRange({ until }, min) };
     });
-    const decisions = window.decisions;
     if (window.widened) {
       ctx.log(
-        `fewer than ${min} decisions in the last ${params.windowHours} h: using the latest ${decisions.length}`,
+        `fewer than ${min} decisions in the last ${params.windowHours} h: using the latest ${min} at most`,
       );
     }
-    const reference = await ctx.step("load the reference", () => servingReference(ctx));
-    const result = await ctx.step("compare", () => {
-      const n = decisions.length;
-      const bad = decisions.filter((d) => d.risk === "bad").length;
-      const frame: Record<string, (string | number | null)[]> = {};
-      for (const column of CREDIT_SCHEMA.columns) {
-        frame[column.name] = decisions.map((d) => {
-          const v = (d.input as Record<string, unknown>)[column.name];
-          return typeof v === "number" || typeof v === "string" ? v : null;
-        });
-      }
-      const probabilities = decisions.map((d) => d.probabilityBad);
-      const dataDrift = reference.profile
-        ? detectDrift(
-            CREDIT_SCHEMA.columns.map((c) => ({ name: c.name, kind: c.kind })),
-            profileFrame(reference.profile),
-            frame as DriftFrame,
-          )
+    const result = await ctx.step("compare", async () => {
+      // Decisions stream through a page at a time: the tests and fairness keep counts, not rows,
+      // so a window of any size needs the same memory. Outcomes (known long after decisions,
+      // so far fewer) are kept for the quality figures; the charts draw from a fixed sample.
+      const schema = CREDIT_SCHEMA.columns.map((c) => ({ name: c.name, kind: c.kind }));
+      const PROBABILITY = [{ name: "probability_bad", kind: "numeric" as const }];
+      const profile = reference.profile;
+      const data = profile ? new DriftAccumulator(schema, profile) : null;
+      const prediction = profile
+        ? new DriftAccumulator(PROBABILITY, { probability_bad: profile.probabilityBad })
         : null;
-      const predictionDrift = reference.profile
-        ? detectDrift(
-            [{ name: "probability_bad", kind: "numeric" }],
-            { probability_bad: reference.profile.probabilityBad },
-            { probability_bad: probabilities },
-          ).columns[0]
-        : null;
-      const known = decisions.filter((d) => d.outcome !== null);
-      const quality = qualityReport(
-        Uint8Array.from(known, (d) => (d.outcome?.outcome === "bad" ? 1 : 0)),
-        Float64Array.from(known, (d) => d.probabilityBad),
-        known[0]?.threshold,
-      );
-      const fairness = creditFairness(
-        decisions.map((d) => {
+      const fairness = new FairnessCounter();
+      const outcomes: number[] = [];
+      const outcomeProbabilities: number[] = [];
+      let threshold: number | undefined;
+      const sample = new ChartSample(CHART_SAMPLE, schema);
+      let n = 0;
+      let bad = 0;
+      let sumP = 0;
+      for await (const page of window.pages) {
+        const frame: Record<string, (string | null)[] | Float64Array> = {};
+        for (const column of CREDIT_SCHEMA.columns) {
+          const values = page.map((d) => (d.input as Record<string, unknown>)[column.name]);
+          frame[column.name] =
+            column.kind === "numeric"
+              ? Float64Array.from(values, (v) => (typeof v === "number" ? v : NaN))
+              : values.map((v) => (typeof v === "string" ? v : null));
+        }
+        const probabilities = Float64Array.from(page, (d) => d.probabilityBad);
+        data?.add(frame);
+        prediction?.add({ probability_bad: probabilities });
+        page.forEach((d, i) => {
+          n++;
+          sumP += d.probabilityBad;
+          if (d.risk === "bad") bad++;
           const input = d.input as Record<string, unknown>;
-          return {
-            age: Number(input.age),
+          fairness.add({
+            age: typeof input.age === "number" ? input.age : NaN,
             foreignWorker: String(input.foreign_worker),
             approved: d.risk === "good",
             outcome: d.outcome?.outcome ?? null,
-          };
-        }),
+          });
+          if (d.outcome) {
+            outcomes.push(d.outcome.outcome === "bad" ? 1 : 0);
+            outcomeProbabilities.push(d.probabilityBad);
+            threshold ??= d.threshold;
+          }
+          sample.offer(frame, i, d.probabilityBad);
+        });
+      }
+      const dataDrift = data?.result() ?? null;
+      const predictionDrift = prediction?.result().columns[0] ?? null;
+      const quality = qualityReport(
+        Uint8Array.from(outcomes),
+        Float64Array.from(outcomeProbabilities),
+        threshold,
       );
-      const distributions = reference.profile
+      const distributions = profile
         ? {
+            ...featureDistributions(schema, profileFrame(profile), sample.frame()),
             ...featureDistributions(
-              CREDIT_SCHEMA.columns.map((c) => ({ name: c.name, kind: c.kind })),
-              profileFrame(reference.profile),
-              frame as DriftFrame,
-            ),
-            ...featureDistributions(
-              [{ name: "probability_bad", kind: "numeric" }],
-              { probability_bad: reference.profile.probabilityBad },
-              { probability_bad: probabilities },
+              PROBABILITY,
+              { probability_bad: profile.probabilityBad },
+              { probability_bad: sample.probabilities() },
             ),
           }
         : {};
+      const notes = reference.why ? [reference.why] : [];
+      if (n > CHART_SAMPLE) {
+        notes.push(
+          `the charts of the current data show a random sample of ${CHART_SAMPLE.toLocaleString("en")} of the ${n.toLocaleString("en")} decisions; every test and figure uses all of them`,
+        );
+      }
       if (dataDrift) {
         ctx.log(
           `${n} decisions: ${dataDrift.driftedColumns} of ${dataDrift.countedColumns} columns drifted (share ${dataDrift.driftShare.toFixed(2)})${dataDrift.datasetDrift ? ": the dataset DRIFTED" : ""}`,
         );
       } else ctx.log(reference.why ?? "no reference");
-      const result = {
+      return {
         model: reference.model,
         window: {
           since: window.since === null ? null : new Date(window.since).toISOString(),
@@ -201,15 +218,14 @@ export const DRIFT_REPORT_FLOW: FlowDefinition = {
         },
         decisions: n,
         refusedShare: n === 0 ? null : bad / n,
-        meanProbabilityBad: n === 0 ? null : probabilities.reduce((a, p) => a + p, 0) / n,
+        meanProbabilityBad: n === 0 ? null : sumP / n,
         dataDrift: dataDrift && jsonSafe(dataDrift),
         predictionDrift: predictionDrift && jsonSafe(predictionDrift),
         quality,
-        fairness,
-        notes: reference.why ? [reference.why] : [],
+        fairness: fairness.result(),
+        notes,
         distributions,
       };
-      return result;
     });
 
     // The same report as one self-contained page, kept in the artifact store (folder, GCS, S3).

@@ -51,19 +51,46 @@ export const SMALL_GROUP = 30;
 /** The age that splits young applicants from the rest (German credit's usual cut). */
 export const YOUNG_BELOW = 25;
 
-function stats(group: string, rows: readonly FairnessRow[]): GroupStats {
-  const approved = rows.filter((r) => r.approved).length;
-  const good = rows.filter((r) => r.outcome === "good");
-  const goodApproved = good.filter((r) => r.approved).length;
+/** What a group's figures are made of; rows can be counted one at a time (a stream). */
+interface GroupCounts {
+  decisions: number;
+  approved: number;
+  goodOutcomes: number;
+  goodApproved: number;
+}
+
+const noCounts = (): GroupCounts => ({
+  decisions: 0,
+  approved: 0,
+  goodOutcomes: 0,
+  goodApproved: 0,
+});
+
+function count(into: GroupCounts, r: FairnessRow): void {
+  into.decisions++;
+  if (r.approved) into.approved++;
+  if (r.outcome === "good") {
+    into.goodOutcomes++;
+    if (r.approved) into.goodApproved++;
+  }
+}
+
+function statsOf(group: string, c: GroupCounts): GroupStats {
   return {
     group,
-    decisions: rows.length,
-    approved,
-    approvalRate: rows.length === 0 ? null : approved / rows.length,
-    goodOutcomes: good.length,
-    truePositiveRate: good.length === 0 ? null : goodApproved / good.length,
-    small: rows.length < SMALL_GROUP,
+    decisions: c.decisions,
+    approved: c.approved,
+    approvalRate: c.decisions === 0 ? null : c.approved / c.decisions,
+    goodOutcomes: c.goodOutcomes,
+    truePositiveRate: c.goodOutcomes === 0 ? null : c.goodApproved / c.goodOutcomes,
+    small: c.decisions < SMALL_GROUP,
   };
+}
+
+function stats(group: string, rows: readonly FairnessRow[]): GroupStats {
+  const c = noCounts();
+  for (const r of rows) count(c, r);
+  return statsOf(group, c);
 }
 
 /**
@@ -78,21 +105,27 @@ export function compare(
   referenceName: string,
   referenceRows: readonly FairnessRow[],
 ): FairnessComparison {
-  const group = stats(groupName, groupRows);
-  const reference = stats(referenceName, referenceRows);
+  return compareStats(attribute, stats(groupName, groupRows), stats(referenceName, referenceRows));
+}
+
+function compareStats(
+  attribute: string,
+  group: GroupStats,
+  reference: GroupStats,
+): FairnessComparison {
   const why: string[] = [];
   let ratio: number | null = null;
   if (group.approvalRate === null || reference.approvalRate === null) {
     why.push(
-      `no decisions for ${group.approvalRate === null ? groupName : referenceName}: no approval-rate ratio`,
+      `no decisions for ${group.approvalRate === null ? group.group : reference.group}: no approval-rate ratio`,
     );
   } else if (reference.approvalRate === 0) {
-    why.push(`${referenceName} has no approval: the approval-rate ratio is undefined`);
+    why.push(`${reference.group} has no approval: the approval-rate ratio is undefined`);
   } else ratio = group.approvalRate / reference.approvalRate;
   let eod: number | null = null;
   if (group.truePositiveRate === null || reference.truePositiveRate === null) {
     why.push(
-      `no known good outcome for ${group.truePositiveRate === null ? groupName : referenceName}: no equal-opportunity difference`,
+      `no known good outcome for ${group.truePositiveRate === null ? group.group : reference.group}: no equal-opportunity difference`,
     );
   } else eod = group.truePositiveRate - reference.truePositiveRate;
   return {
@@ -110,12 +143,32 @@ export function compare(
  * and foreign workers against the others.
  */
 export function creditFairness(rows: readonly FairnessRow[]): FairnessComparison[] {
-  const young = rows.filter((r) => r.age < YOUNG_BELOW);
-  const older = rows.filter((r) => r.age >= YOUNG_BELOW);
-  const foreign = rows.filter((r) => r.foreignWorker === "yes");
-  const local = rows.filter((r) => r.foreignWorker !== "yes");
-  return [
-    compare("age", `< ${YOUNG_BELOW}`, young, `≥ ${YOUNG_BELOW}`, older),
-    compare("foreign_worker", "yes", foreign, "no", local),
-  ];
+  const counter = new FairnessCounter();
+  for (const r of rows) counter.add(r);
+  return counter.result();
+}
+
+/** `creditFairness` one decision at a time: four groups' counts, whatever the number of rows. */
+export class FairnessCounter {
+  private readonly young = noCounts();
+  private readonly older = noCounts();
+  private readonly foreign = noCounts();
+  private readonly local = noCounts();
+
+  add(r: FairnessRow): void {
+    // An applicant without a known age is in neither age group.
+    if (Number.isFinite(r.age)) count(r.age < YOUNG_BELOW ? this.young : this.older, r);
+    count(r.foreignWorker === "yes" ? this.foreign : this.local, r);
+  }
+
+  result(): FairnessComparison[] {
+    return [
+      compareStats(
+        "age",
+        statsOf(`< ${YOUNG_BELOW}`, this.young),
+        statsOf(`≥ ${YOUNG_BELOW}`, this.older),
+      ),
+      compareStats("foreign_worker", statsOf("yes", this.foreign), statsOf("no", this.local)),
+    ];
+  }
 }
