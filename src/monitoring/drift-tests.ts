@@ -152,8 +152,45 @@ export function chiSquareTest(
   const refCounts = valueCounts(reference);
   const curCounts = valueCounts(current);
   const keys = unionKeys(refCounts, curCounts);
-  const effectSize = cramersV(keys, refCounts, curCounts);
-  if (keys.length < 2) {
+  return chiSquareFromCounts(
+    keys.map((k) => refCounts.get(k) ?? 0),
+    keys.map((k) => curCounts.get(k) ?? 0),
+    reference.length,
+    current.length,
+    threshold,
+  );
+}
+
+/**
+ * `chiSquareTest` on counts per category of the union (the streaming engine keeps counts, not
+ * values): χ² of the current counts against the reference shares, and Cramér's V of the 2×k
+ * table (√(χ²/N) with two rows; 0 for k = 1). Sums run in the order of the categories given.
+ */
+export function chiSquareFromCounts(
+  ref: ArrayLike<number>,
+  cur: ArrayLike<number>,
+  nRef: number,
+  nCur: number,
+  threshold: number,
+): DriftTestResult {
+  const keys = ref.length;
+  const total = nRef + nCur;
+  let chi2 = 0;
+  for (let t = 0; t < keys; t++) {
+    const column = ref[t] + cur[t];
+    for (const [observed, rowTotal] of [
+      [ref[t], nRef],
+      [cur[t], nCur],
+    ]) {
+      const expected = (rowTotal * column) / total;
+      chi2 += (observed - expected) ** 2 / expected;
+    }
+  }
+  const effectSize = {
+    measure: "cramers_v" as const,
+    value: keys < 2 ? 0 : Math.sqrt(chi2 / total),
+  };
+  if (keys < 2) {
     return {
       test: "chisquare",
       statistic: 0,
@@ -165,42 +202,14 @@ export function chiSquareTest(
     };
   }
   // Evidently scales by k_norm = n_cur / n_ref first; the same order gives the same doubles.
-  const kNorm = current.length / reference.length;
+  const kNorm = nCur / nRef;
   let statistic = 0;
-  for (const k of keys) {
-    const expected = (refCounts.get(k) ?? 0) * kNorm;
-    const observed = curCounts.get(k) ?? 0;
-    statistic += (observed - expected) ** 2 / expected;
+  for (let t = 0; t < keys; t++) {
+    const expected = ref[t] * kNorm;
+    statistic += (cur[t] - expected) ** 2 / expected;
   }
-  const pValue = chiSquareSf(statistic, keys.length - 1);
+  const pValue = chiSquareSf(statistic, keys - 1);
   return { test: "chisquare", statistic, pValue, threshold, drift: pValue < threshold, effectSize };
-}
-
-/** Cramér's V of the 2×k contingency table; with two rows it is √(χ²/N). 0 for k = 1. */
-function cramersV(
-  keys: readonly SampleValue[],
-  refCounts: ReadonlyMap<SampleValue, number>,
-  curCounts: ReadonlyMap<SampleValue, number>,
-): EffectSize {
-  let nRef = 0;
-  let nCur = 0;
-  for (const k of keys) {
-    nRef += refCounts.get(k) ?? 0;
-    nCur += curCounts.get(k) ?? 0;
-  }
-  const total = nRef + nCur;
-  let chi2 = 0;
-  for (const k of keys) {
-    const column = (refCounts.get(k) ?? 0) + (curCounts.get(k) ?? 0);
-    for (const [observed, rowTotal] of [
-      [refCounts.get(k) ?? 0, nRef],
-      [curCounts.get(k) ?? 0, nCur],
-    ]) {
-      const expected = (rowTotal * column) / total;
-      chi2 += (observed - expected) ** 2 / expected;
-    }
-  }
-  return { measure: "cramers_v", value: keys.length < 2 ? 0 : Math.sqrt(chi2 / total) };
 }
 
 function compareValues(a: SampleValue, b: SampleValue): number {
@@ -225,20 +234,34 @@ export function zTest(
   const refCounts = valueCounts(reference);
   const curCounts = valueCounts(current);
   const keys = unionKeys(refCounts, curCounts).sort(compareValues);
-  if (keys.length === 1) {
-    return {
-      test: "z",
-      statistic: 0,
-      pValue: 1,
-      threshold,
-      drift: false,
-      effectSize: { measure: "cohens_h", value: 0 },
-    };
+  return zFromCounts(
+    keys.length === 1,
+    refCounts.get(keys[0]) ?? 0,
+    curCounts.get(keys[0]) ?? 0,
+    reference.length,
+    current.length,
+    threshold,
+  );
+}
+
+/**
+ * `zTest` from the counts of the union's smallest value in each window (`single`: the windows
+ * hold one and the same value), for code that keeps counts rather than values.
+ */
+export function zFromCounts(
+  single: boolean,
+  refAtMin: number,
+  curAtMin: number,
+  n1: number,
+  n2: number,
+  threshold: number,
+): DriftTestResult {
+  if (single) {
+    const effectSize = { measure: "cohens_h" as const, value: 0 };
+    return { test: "z", statistic: 0, pValue: 1, threshold, drift: false, effectSize };
   }
-  const n1 = reference.length;
-  const n2 = current.length;
-  const p1 = (n1 - (refCounts.get(keys[0]) ?? 0)) / n1;
-  const p2 = (n2 - (curCounts.get(keys[0]) ?? 0)) / n2;
+  const p1 = (n1 - refAtMin) / n1;
+  const p2 = (n2 - curAtMin) / n2;
   const pooled = (p1 * n1 + p2 * n2) / (n1 + n2);
   const statistic = (p1 - p2) / Math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2));
   const pValue = 2 * normalSf(Math.abs(statistic));
@@ -318,41 +341,48 @@ export function jensenShannonTest(
   threshold: number,
 ): DriftTestResult {
   const shares = binShares(reference, current);
-  const p = normalised(shares.reference);
-  const q = normalised(shares.current);
-  let divergence = 0;
-  for (let i = 0; i < p.length; i++) {
-    const m = (p[i] + q[i]) / 2;
-    divergence += relativeEntropy(p[i], m) + relativeEntropy(q[i], m);
-  }
-  const statistic = Math.sqrt(divergence / 2);
-  return {
-    test: "jensenshannon",
-    statistic,
-    pValue: null,
-    threshold,
-    drift: statistic >= threshold,
-  };
+  return distanceFromShares("jensenshannon", shares.reference, shares.current, threshold);
 }
 
 /** PSI = Σ (r − c)·ln(r/c) over the binned shares after Evidently's zero fill, not renormalised. */
 export function psiTest(reference: Sample, current: Sample, threshold: number): DriftTestResult {
   const shares = binShares(reference, current);
-  const r = fillZeroShares(shares.reference);
-  const c = fillZeroShares(shares.current);
-  let statistic = 0;
-  for (let i = 0; i < r.length; i++) statistic += (r[i] - c[i]) * Math.log(r[i] / c[i]);
-  return { test: "psi", statistic, pValue: null, threshold, drift: statistic >= threshold };
+  return distanceFromShares("psi", shares.reference, shares.current, threshold);
 }
 
 /** KL(ref ‖ cur) (`scipy.stats.entropy`) of the zero-filled shares, renormalised to sum 1. */
 export function klTest(reference: Sample, current: Sample, threshold: number): DriftTestResult {
   const shares = binShares(reference, current);
-  const p = normalised(fillZeroShares(shares.reference));
-  const q = normalised(fillZeroShares(shares.current));
+  return distanceFromShares("kl_div", shares.reference, shares.current, threshold);
+}
+
+/** The three share distances from the binned shares of each window (drift when ≥ threshold). */
+export function distanceFromShares(
+  test: "jensenshannon" | "psi" | "kl_div",
+  refShares: Float64Array,
+  curShares: Float64Array,
+  threshold: number,
+): DriftTestResult {
   let statistic = 0;
-  for (let i = 0; i < p.length; i++) statistic += relativeEntropy(p[i], q[i]);
-  return { test: "kl_div", statistic, pValue: null, threshold, drift: statistic >= threshold };
+  if (test === "jensenshannon") {
+    const p = normalised(refShares);
+    const q = normalised(curShares);
+    let divergence = 0;
+    for (let i = 0; i < p.length; i++) {
+      const m = (p[i] + q[i]) / 2;
+      divergence += relativeEntropy(p[i], m) + relativeEntropy(q[i], m);
+    }
+    statistic = Math.sqrt(divergence / 2);
+  } else if (test === "psi") {
+    const r = fillZeroShares(refShares);
+    const c = fillZeroShares(curShares);
+    for (let i = 0; i < r.length; i++) statistic += (r[i] - c[i]) * Math.log(r[i] / c[i]);
+  } else {
+    const p = normalised(fillZeroShares(refShares));
+    const q = normalised(fillZeroShares(curShares));
+    for (let i = 0; i < p.length; i++) statistic += relativeEntropy(p[i], q[i]);
+  }
+  return { test, statistic, pValue: null, threshold, drift: statistic >= threshold };
 }
 
 /** The values of two numeric samples (the caller has checked the kind). */

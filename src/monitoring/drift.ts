@@ -141,8 +141,6 @@ export function detectDrift(
 ): DatasetDrift {
   checkSchema(schema, options);
   checkSettings(options);
-  const countMissing = options.countMissingDrift ?? false;
-  const shareThreshold = options.datasetDriftShare ?? DEFAULT_DATASET_DRIFT_SHARE;
   const columns = schema.map((column) =>
     columnDrift(
       column,
@@ -151,6 +149,16 @@ export function detectDrift(
       options,
     ),
   );
+  return datasetResult(columns, options);
+}
+
+/**
+ * The dataset verdict over column results: the share of drifted columns among those counted
+ * (tested ones, plus missing-drifted ones when they count) against the share threshold.
+ */
+export function datasetResult(columns: ColumnDrift[], options: DriftOptions): DatasetDrift {
+  const countMissing = options.countMissingDrift ?? false;
+  const shareThreshold = options.datasetDriftShare ?? DEFAULT_DATASET_DRIFT_SHARE;
   let counted = 0;
   let drifted = 0;
   for (const c of columns) {

@@ -35,18 +35,18 @@
  * p-values for max(n_ref, n_cur) > 10000 are SciPy's asymptotic ones, as in `detectDrift`.
  */
 import { AppError } from "../core/errors.js";
-import { histogramShares, MAX_VALUE_BINS, fillZeroShares } from "./binning.js";
+import { histogramShares, MAX_VALUE_BINS } from "./binning.js";
 import {
   defaultTest,
   detectDrift,
   dropMissing,
   resolveTest,
-  DEFAULT_DATASET_DRIFT_SHARE,
   DEFAULT_MISSING_SHARE_INCREASE,
   type CategoricalValues,
   type ColumnDrift,
   type ColumnSchema,
   type DatasetDrift,
+  datasetResult,
   type DriftFrame,
   type DriftOptions,
   type MissingShares,
@@ -54,11 +54,13 @@ import {
 } from "./drift.js";
 import {
   DRIFT_TESTS,
+  chiSquareFromCounts,
+  distanceFromShares,
   populationStd,
+  zFromCounts,
   type DriftTestName,
   type DriftTestResult,
 } from "./drift-tests.js";
-import { chiSquareSf, normalSf } from "./distributions.js";
 import { ksTwoSamplePValue } from "./ks-distribution.js";
 import type { ProfileColumn, ReferenceProfile } from "./reference-profile.js";
 
@@ -246,25 +248,10 @@ export class DriftAccumulator {
   /** The report so far: the same shape and numbers as `detectDrift`. */
   result(): DatasetDrift {
     this.checkUsable();
-    const columns = this.states.map((s) => s.result(this.options));
-    const countMissing = this.options.countMissingDrift ?? false;
-    const shareThreshold = this.options.datasetDriftShare ?? DEFAULT_DATASET_DRIFT_SHARE;
-    let counted = 0;
-    let drifted = 0;
-    for (const c of columns) {
-      const missingCounts = countMissing && c.missing.drift;
-      if (c.skipped === undefined || missingCounts) counted++;
-      if (c.drift || missingCounts) drifted++;
-    }
-    const driftShare = counted === 0 ? 0 : drifted / counted;
-    return {
-      datasetDrift: counted > 0 && driftShare >= shareThreshold,
-      driftShare,
-      driftedColumns: drifted,
-      countedColumns: counted,
-      shareThreshold,
-      columns,
-    };
+    return datasetResult(
+      this.states.map((s) => s.result(this.options)),
+      this.options,
+    );
   }
 
   private checkUsable(): void {
@@ -596,7 +583,7 @@ class NumericState implements ColumnState {
       case "kl_div": {
         const shares =
           this.points.length > MAX_VALUE_BINS ? this.sturgesShares() : this.valueShares();
-        return distanceTest(test, shares.ref, shares.cur, threshold);
+        return distanceFromShares(test, shares.ref, shares.cur, threshold);
       }
     }
   }
@@ -877,7 +864,7 @@ class CategoricalState implements ColumnState {
       case "jensenshannon":
       case "psi":
       case "kl_div":
-        return distanceTest(
+        return distanceFromShares(
           test,
           ref.map((c) => c / this.ref.present),
           cur.map((c) => c / this.cur.present),
@@ -889,122 +876,4 @@ class CategoricalState implements ColumnState {
         throw new AppError("INTERNAL", `${test} on a categorical column`);
     }
   }
-}
-
-/**
- * `chiSquareTest` on counts per union key (same key order, hence the same sums): χ² of the
- * current counts against the reference shares, and Cramér's V of the 2×k table.
- */
-function chiSquareFromCounts(
-  ref: Float64Array,
-  cur: Float64Array,
-  nRef: number,
-  nCur: number,
-  threshold: number,
-): DriftTestResult {
-  const keys = ref.length;
-  const total = nRef + nCur;
-  let chi2 = 0;
-  for (let t = 0; t < keys; t++) {
-    const column = ref[t] + cur[t];
-    for (const [observed, rowTotal] of [
-      [ref[t], nRef],
-      [cur[t], nCur],
-    ]) {
-      const expected = (rowTotal * column) / total;
-      chi2 += (observed - expected) ** 2 / expected;
-    }
-  }
-  const effectSize = {
-    measure: "cramers_v" as const,
-    value: keys < 2 ? 0 : Math.sqrt(chi2 / total),
-  };
-  if (keys < 2) {
-    return {
-      test: "chisquare",
-      statistic: 0,
-      pValue: null,
-      threshold,
-      drift: false,
-      effectSize,
-      note: "one category on both sides: p-value undefined",
-    };
-  }
-  const kNorm = nCur / nRef;
-  let statistic = 0;
-  for (let t = 0; t < keys; t++) {
-    const expected = ref[t] * kNorm;
-    statistic += (cur[t] - expected) ** 2 / expected;
-  }
-  const pValue = chiSquareSf(statistic, keys - 1);
-  return { test: "chisquare", statistic, pValue, threshold, drift: pValue < threshold, effectSize };
-}
-
-/** `zTest` from the counts of the union's smallest value (`single`: one value in both windows). */
-function zFromCounts(
-  single: boolean,
-  refAtMin: number,
-  curAtMin: number,
-  n1: number,
-  n2: number,
-  threshold: number,
-): DriftTestResult {
-  if (single) {
-    const effectSize = { measure: "cohens_h" as const, value: 0 };
-    return { test: "z", statistic: 0, pValue: 1, threshold, drift: false, effectSize };
-  }
-  const p1 = (n1 - refAtMin) / n1;
-  const p2 = (n2 - curAtMin) / n2;
-  const pooled = (p1 * n1 + p2 * n2) / (n1 + n2);
-  const statistic = (p1 - p2) / Math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2));
-  const pValue = 2 * normalSf(Math.abs(statistic));
-  const h = Math.abs(2 * Math.asin(Math.sqrt(p1)) - 2 * Math.asin(Math.sqrt(p2)));
-  return {
-    test: "z",
-    statistic,
-    pValue,
-    threshold,
-    drift: pValue < threshold,
-    effectSize: { measure: "cohens_h", value: h },
-  };
-}
-
-/** x·ln(x/y) with SciPy `rel_entr`'s conventions, as in drift-tests.ts. */
-function relativeEntropy(x: number, y: number): number {
-  if (x > 0 && y > 0) return x * Math.log(x / y);
-  return x === 0 && y >= 0 ? 0 : Infinity;
-}
-
-function normalised(shares: Float64Array): Float64Array {
-  const total = shares.reduce((s, v) => s + v, 0);
-  return shares.map((v) => v / total);
-}
-
-/** `jensenShannonTest`, `psiTest` and `klTest` after their `binShares` step. */
-function distanceTest(
-  test: "jensenshannon" | "psi" | "kl_div",
-  refShares: Float64Array,
-  curShares: Float64Array,
-  threshold: number,
-): DriftTestResult {
-  let statistic = 0;
-  if (test === "jensenshannon") {
-    const p = normalised(refShares);
-    const q = normalised(curShares);
-    let divergence = 0;
-    for (let i = 0; i < p.length; i++) {
-      const m = (p[i] + q[i]) / 2;
-      divergence += relativeEntropy(p[i], m) + relativeEntropy(q[i], m);
-    }
-    statistic = Math.sqrt(divergence / 2);
-  } else if (test === "psi") {
-    const r = fillZeroShares(refShares);
-    const c = fillZeroShares(curShares);
-    for (let i = 0; i < r.length; i++) statistic += (r[i] - c[i]) * Math.log(r[i] / c[i]);
-  } else {
-    const p = normalised(fillZeroShares(refShares));
-    const q = normalised(fillZeroShares(curShares));
-    for (let i = 0; i < p.length; i++) statistic += relativeEntropy(p[i], q[i]);
-  }
-  return { test, statistic, pValue: null, threshold, drift: statistic >= threshold };
 }
