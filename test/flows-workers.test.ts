@@ -1,7 +1,7 @@
 /**
  * The team mode for real: two `riskometer worker` processes (the compiled CLI) on one Postgres
- * database, coordinating through pg-boss. A schedule shortened to every 2 seconds runs each slot
- * exactly once; a worker killed with SIGKILL in the middle of a retraining leaves that run
+ * database, coordinating through pg-boss. On the empty database they train the first model once;
+ * a schedule shortened to every 2 seconds runs each slot exactly once; a worker killed with SIGKILL in the middle of a retraining leaves that run
  * CRASHED, and its retry completes on the other worker; no run stays RUNNING.
  */
 import { type ChildProcess, spawn } from "node:child_process";
@@ -101,6 +101,22 @@ describe("two workers on Postgres", () => {
       return runs.length >= 4;
     });
 
+    // The database has no model: the workers trained the first one, once (a second worker
+    // that queued one too found the version and trained nothing).
+    const firstModel = await until(
+      "the first model's training",
+      async () => {
+        const runs = (await store.listRuns({ flow: "retrain" })).filter(
+          (r) => r.requestedBy === "worker: first model",
+        );
+        return runs.length > 0 && runs.every((r) => r.state === "COMPLETED") ? runs : null;
+      },
+      120_000,
+    );
+    const trained = firstModel.filter((r) => !("skipped" in (r.result as object)));
+    expect(trained).toHaveLength(1);
+    expect(trained[0].result).toMatchObject({ model: { name: "credit-risk", version: 1 } });
+
     // A retraining, queued; whichever worker takes it is killed in the middle of it.
     const cli = spawn(
       process.execPath,
@@ -148,7 +164,7 @@ describe("two workers on Postgres", () => {
     );
     expect(retry.attempt).toBe(2);
     expect(retry.worker?.endsWith(workerName(survivor))).toBe(true);
-    expect(retry.result).toMatchObject({ model: { name: "credit-risk" } });
+    expect(retry.result).toMatchObject({ model: { name: "credit-risk", version: 2 } });
 
     survivor.kill("SIGTERM");
     await new Promise((r) => survivor.once("exit", r));

@@ -14,6 +14,7 @@ import { workerCommand } from "./worker.js";
 import { flowsCommand } from "./flows.js";
 import { driftCommand } from "./drift.js";
 import { exploreCommand } from "./explore.js";
+import { openApiCommand } from "./openapi.js";
 
 /**
  * Exit codes: 0 ok, 1 internal error, 2 bad arguments; data, model, store and access errors per
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
   program.addCommand(flowsCommand());
   program.addCommand(driftCommand());
   program.addCommand(exploreCommand());
+  program.addCommand(openApiCommand());
   program.addCommand(dbCommand());
   for (const cmd of program.commands) overrideExit(cmd);
   return program;

@@ -1,13 +1,13 @@
 import { Command } from "commander";
 import type { FastifyInstance } from "fastify";
-import { loadConfig } from "../core/config.js";
+import { type Config, loadConfig } from "../core/config.js";
 import { openContext } from "../main.js";
 import { API_DOCS_PATH, buildApp } from "../serving/index.js";
 import { intOption } from "./options.js";
 
 export interface ServeCliOptions {
-  port: number;
-  host: string;
+  port?: number;
+  host?: string;
 }
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
@@ -25,23 +25,31 @@ export function untilStopSignal(): Promise<NodeJS.Signals> {
   });
 }
 
-/** `--port` and `--host`, shared by `serve` and `up`. */
+/** `--port` and `--host`, shared by `serve` and `up`; unset, RISKOMETER_PORT and _HOST decide. */
 export function withListenOptions(command: Command): Command {
   return command
-    .option("--port <n>", "TCP port (0 picks a free one)", intOption("--port", 0, 65_535), 9696)
+    .option(
+      "--port <n>",
+      "TCP port, 0 picks a free one (default: RISKOMETER_PORT, else 9696)",
+      intOption("--port", 0, 65_535),
+    )
     .option(
       "--host <address>",
-      "address to bind; 0.0.0.0 exposes reads and scoring, which need no token, to the network",
-      "127.0.0.1",
+      "address to bind; 0.0.0.0 exposes reads and scoring, which need no token, to the network (default: RISKOMETER_HOST, else 127.0.0.1)",
     );
 }
 
 /** Listens, and warns when the address is reachable from other machines. */
-export async function listen(app: FastifyInstance, opts: ServeCliOptions): Promise<string> {
-  const address = await app.listen({ port: opts.port, host: opts.host });
-  if (!LOOPBACK.has(opts.host)) {
+export async function listen(
+  app: FastifyInstance,
+  opts: ServeCliOptions,
+  config: Pick<Config, "host" | "port">,
+): Promise<string> {
+  const host = opts.host ?? config.host;
+  const address = await app.listen({ port: opts.port ?? config.port, host });
+  if (!LOOPBACK.has(host)) {
     process.stderr.write(
-      `riskometer: warning: listening on ${opts.host}; anyone who can reach it can read runs and models and score applicants (changes still need a token)\n`,
+      `riskometer: warning: listening on ${host}; anyone who can reach it can read runs and models and score applicants (changes still need a token)\n`,
     );
   }
   return address;
@@ -52,7 +60,7 @@ export function serveCommand(): Command {
     new Command("serve")
       .summary("serve the Risk-O-Meter, the scoring API and the web UI")
       .description(
-        "Serve the Risk-O-Meter page, the Runs, Models and Flows pages and the JSON API (scoring with reasons and a decision log, outcomes, tracking, registry, flow runs and triggers; OpenAPI explorer at /api/docs) until stopped (Ctrl-C or SIGTERM). Scores with <RISKOMETER_MODEL_NAME>@champion and follows it when it moves. Runs no flows: `riskometer worker` does (or `up`, which does both). Reads and scoring need no token, so the server binds to 127.0.0.1 unless --host says otherwise; changes (moving aliases, recording outcomes, triggering flows) need an API token.",
+        "Serve the Risk-O-Meter page, the Runs, Models and Flows pages and the JSON API (scoring with reasons and a decision log, outcomes, tracking, registry, flow runs and triggers; OpenAPI explorer at /api/docs) until stopped (Ctrl-C or SIGTERM). Scores with <RISKOMETER_MODEL_NAME>@champion and follows it when it moves. Runs no flows: `riskometer worker` does (or `up`, which does both). Reads and scoring need no token, so the server binds to 127.0.0.1 unless --host or RISKOMETER_HOST says otherwise; changes (moving aliases, recording outcomes, triggering flows) need an API token.",
       ),
   ).action(async (opts: ServeCliOptions) => {
     const ctx = await openContext(loadConfig());
@@ -64,7 +72,7 @@ export function serveCommand(): Command {
       // Registered before listening, so a signal during start-up still closes cleanly.
       const stopped = untilStopSignal();
       try {
-        const address = await listen(app, opts);
+        const address = await listen(app, opts, ctx.config);
         process.stdout.write(
           `Riskometer is serving at ${address}/ (API documentation: ${address}${API_DOCS_PATH})\nPress Ctrl-C to stop.\n`,
         );

@@ -1,45 +1,17 @@
 import { Command } from "commander";
 import { loadConfig } from "../core/config.js";
-import { AppError } from "../core/index.js";
 import {
-  type FlowRun,
-  type Flows,
   flowWorker,
+  needsFirstModel,
   openFlows,
   openJobQueue,
-  triggerFlow,
+  trainFirstModel,
 } from "../flows/index.js";
-import { type AppContext, openContext } from "../main.js";
+import { openContext } from "../main.js";
 import { API_DOCS_PATH, buildApp } from "../serving/index.js";
 import { type ServeCliOptions, listen, untilStopSignal, withListenOptions } from "./serve.js";
 import { isoTime, shortId } from "./table.js";
 import { workerReporter } from "./worker.js";
-
-/**
- * Whether a first model must be trained: nothing serves and no version exists yet. A model
- * with versions but no champion waits for a person's promotion instead.
- */
-async function needsFirstModel(ctx: AppContext): Promise<boolean> {
-  const name = ctx.config.modelName;
-  try {
-    await ctx.registry.resolve(`${name}@champion`);
-    return false;
-  } catch (e) {
-    if (!(e instanceof AppError) || e.code !== "NOT_FOUND") throw e;
-  }
-  const versions = await ctx.registry.store.listModelVersions(name).catch(() => []);
-  return versions.length === 0;
-}
-
-/** Queues the first training unless one is already queued or running; returns its run. */
-async function trainFirstModel(flows: Flows): Promise<FlowRun> {
-  const [pending] = await flows.store.listRuns({
-    flow: "retrain",
-    states: ["SCHEDULED", "RUNNING"],
-    limit: 1,
-  });
-  return pending ?? triggerFlow(flows, "retrain", {}, "up: first model");
-}
 
 export function upCommand(): Command {
   return withListenOptions(
@@ -76,9 +48,9 @@ export function upCommand(): Command {
       const app = await buildApp(ctx, { logLevel: ctx.config.logLevel, flows });
       const stopped = untilStopSignal();
       try {
-        const address = await listen(app, opts);
+        const address = await listen(app, opts, ctx.config);
         if (await needsFirstModel(ctx)) {
-          const run = await trainFirstModel(flows);
+          const run = await trainFirstModel(flows, "up: first model");
           firstRun = run.id;
           process.stdout.write(
             `No model yet: training the first one (flow run ${shortId(run.id)}, started ${isoTime(Date.now())}); the Risk-O-Meter scores as soon as it is registered.\n`,

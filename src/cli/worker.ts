@@ -1,6 +1,13 @@
 import { Command } from "commander";
 import { loadConfig } from "../core/config.js";
-import { type FlowRun, flowWorker, openFlows, openJobQueue } from "../flows/index.js";
+import {
+  type FlowRun,
+  flowWorker,
+  needsFirstModel,
+  openFlows,
+  openJobQueue,
+  trainFirstModel,
+} from "../flows/index.js";
 import { openContext } from "../main.js";
 import { untilStopSignal } from "./serve.js";
 import { isoTime, shortId } from "./table.js";
@@ -20,7 +27,7 @@ export function workerCommand(): Command {
   return new Command("worker")
     .summary("keep the flow schedules and run the flows")
     .description(
-      "Keep the schedules of the flows (retrain, drift-report; see RISKOMETER_*_SCHEDULE) and run the flows' runs, scheduled or triggered, until stopped (Ctrl-C or SIGTERM). On Postgres any number of workers on any number of machines share the work through pg-boss: each scheduled slot runs once, a flow never runs twice at once, and a run whose worker dies is declared CRASHED and retried by another. On SQLite, run one worker (or `riskometer up`).",
+      "Keep the schedules of the flows (retrain, drift-report; see RISKOMETER_*_SCHEDULE) and run the flows' runs, scheduled or triggered, until stopped (Ctrl-C or SIGTERM). On a fresh install with no model version yet, it queues the first training. On Postgres any number of workers on any number of machines share the work through pg-boss: each scheduled slot runs once, a flow never runs twice at once, and a run whose worker dies is declared CRASHED and retried by another. On SQLite, run one worker (or `riskometer up`).",
     )
     .action(async () => {
       const ctx = await openContext(loadConfig());
@@ -36,6 +43,12 @@ export function workerCommand(): Command {
           process.stdout.write(
             `Riskometer worker ${flows.runner.worker} is running flows (${queue.kind} queue). Press Ctrl-C to stop.\n`,
           );
+          if (await needsFirstModel(ctx)) {
+            const run = await trainFirstModel(flows, "worker: first model");
+            process.stdout.write(
+              `No model yet: the first training is queued (flow run ${shortId(run.id)}, ${isoTime(Date.now())}).${ctx.config.bootstrapChampion ? "" : " A person promotes it to serve (`riskometer models promote`)."}\n`,
+            );
+          }
           const signal = await stopped;
           process.stdout.write(`${signal} received, finishing the run under way…\n`);
         } finally {

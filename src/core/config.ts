@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { AppError } from "./errors.js";
 
@@ -9,7 +10,9 @@ import { AppError } from "./errors.js";
 export interface Config {
   /** Data directory of the embedded mode (database file, artifacts). */
   readonly home: string;
-  /** Metadata database: `sqlite:<file>` or `postgres://…`. */
+  /** Password filled into a Postgres URL that has none (kept apart as a secret). */
+  readonly databasePassword: string | undefined;
+  /** Metadata database: `sqlite:<file>` or `postgres://…` (with the password filled in). */
   readonly databaseUrl: string;
   /** Artifact store: a folder, `file://…`, `gs://bucket/prefix` or `s3://bucket/prefix`. */
   readonly artifactsUrl: string;
@@ -28,6 +31,10 @@ export interface Config {
   readonly staleRunSeconds: number;
   /** The API token the command line acts with (`users add` prints one). */
   readonly token: string | undefined;
+  /** Address `serve` and `up` bind to (`--host` wins). */
+  readonly host: string;
+  /** TCP port `serve` and `up` listen on (`--port` wins). */
+  readonly port: number;
   /** Server log level: fatal, error, warn, info, debug, trace or silent. */
   readonly logLevel: string;
   /** When a logged decision counts as durable in a SQLite decision log. */
@@ -88,12 +95,24 @@ export const SETTINGS = [
     parse: (raw) => resolve(optional(raw) ?? ".riskometer"),
   } satisfies Setting<"home">,
   {
+    key: "databasePassword",
+    env: "RISKOMETER_DATABASE_PASSWORD",
+    defaultText: "none",
+    description:
+      "Password of a Postgres `RISKOMETER_DATABASE_URL` that has none, kept apart as a secret (usually as `RISKOMETER_DATABASE_PASSWORD_FILE`).",
+    // Not trimmed: a password may end in spaces. A file's final newline is dropped on reading.
+    parse: (raw) => (raw === undefined || raw === "" ? undefined : raw),
+  } satisfies Setting<"databasePassword">,
+  {
     key: "databaseUrl",
     env: "RISKOMETER_DATABASE_URL",
     defaultText: "`sqlite:<home>/riskometer.db`",
     description:
-      "Metadata database (runs, registry, users): `sqlite:<file>` or `postgres://user:password@host:5432/db`.",
-    parse: (raw, p) => optional(raw) ?? `sqlite:${resolve(p.home as string, "riskometer.db")}`,
+      "Metadata database (runs, registry, users): `sqlite:<file>` or `postgres://user:password@host:5432/db` (the password may come from `RISKOMETER_DATABASE_PASSWORD` instead).",
+    parse: (raw, p) => {
+      const url = optional(raw) ?? `sqlite:${resolve(p.home as string, "riskometer.db")}`;
+      return p.databasePassword === undefined ? url : withPassword(url, p.databasePassword);
+    },
   } satisfies Setting<"databaseUrl">,
   {
     key: "artifactsUrl",
@@ -184,6 +203,32 @@ export const SETTINGS = [
       "API token the command line acts with (for `models promote`, `users …`, and as the author of trained versions).",
     parse: optional,
   } satisfies Setting<"token">,
+  {
+    key: "host",
+    env: "RISKOMETER_HOST",
+    defaultText: "`127.0.0.1`",
+    description:
+      "Address `serve` and `up` bind to (`--host` wins); `0.0.0.0` in the container image. Reads and scoring need no token, so only expose it where that is wanted.",
+    parse: (raw) => optional(raw) ?? "127.0.0.1",
+  } satisfies Setting<"host">,
+  {
+    key: "port",
+    env: "RISKOMETER_PORT",
+    defaultText: "`9696`",
+    description: "TCP port `serve` and `up` listen on (`--port` wins); 0 picks a free one.",
+    parse: (raw) => {
+      const text = optional(raw);
+      if (text === undefined) return 9696;
+      const n = Number(text);
+      if (!Number.isInteger(n) || n < 0 || n > 65_535) {
+        throw new AppError(
+          "CONFIG_INVALID",
+          `RISKOMETER_PORT="${raw}" must be a port number from 0 to 65535`,
+        );
+      }
+      return n;
+    },
+  } satisfies Setting<"port">,
   {
     key: "logLevel",
     env: "RISKOMETER_LOG_LEVEL",
@@ -344,7 +389,60 @@ function positiveSeconds(env: string, raw: string | undefined, zeroOk = false): 
   return n;
 }
 
-/** Reads the configuration from the environment; `overrides` (command-line options) win. */
+/** A Postgres URL with `password` filled in; refuses a URL that has a password of its own. */
+function withPassword(url: string, password: string): string {
+  if (!/^postgres(ql)?:/i.test(url)) {
+    throw new AppError(
+      "CONFIG_INVALID",
+      "RISKOMETER_DATABASE_PASSWORD is set, but RISKOMETER_DATABASE_URL is not a postgres:// URL",
+    );
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new AppError("CONFIG_INVALID", "RISKOMETER_DATABASE_URL is not a valid URL");
+  }
+  if (parsed.password !== "") {
+    throw new AppError(
+      "CONFIG_INVALID",
+      "RISKOMETER_DATABASE_URL has a password and RISKOMETER_DATABASE_PASSWORD gives another: keep one",
+    );
+  }
+  if (parsed.username === "") {
+    throw new AppError(
+      "CONFIG_INVALID",
+      "RISKOMETER_DATABASE_URL names no user for RISKOMETER_DATABASE_PASSWORD (postgres://user@host/db)",
+    );
+  }
+  parsed.password = encodeURIComponent(password);
+  return parsed.toString();
+}
+
+/**
+ * A setting's raw value: the variable itself, or the contents of the file that `<NAME>_FILE`
+ * names (the convention of Docker and Kubernetes secrets; one final newline is dropped).
+ */
+function rawSetting(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const file = env[`${name}_FILE`];
+  if (file === undefined || file === "") return env[name];
+  if (env[name] !== undefined && env[name] !== "") {
+    throw new AppError("CONFIG_INVALID", `${name} and ${name}_FILE are both set: keep one`);
+  }
+  try {
+    return readFileSync(file, "utf8").replace(/\r?\n$/, "");
+  } catch (e) {
+    throw new AppError(
+      "CONFIG_INVALID",
+      `${name}_FILE="${file}" cannot be read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+    );
+  }
+}
+
+/**
+ * Reads the configuration from the environment (each setting also as `<NAME>_FILE`);
+ * `overrides` (command-line options) win.
+ */
 export function loadConfig(
   env: NodeJS.ProcessEnv = process.env,
   overrides: Partial<Config> = {},
@@ -356,7 +454,7 @@ export function loadConfig(
       override !== undefined
         ? override
         : (setting.parse as (raw: string | undefined, p: Partial<Config>) => unknown)(
-            env[setting.env],
+            rawSetting(env, setting.env),
             partial as Partial<Config>,
           );
   }

@@ -46,11 +46,25 @@ export const RETRAIN_FLOW: FlowDefinition = {
       min: 1,
       max: 20,
     },
+    ifNoModel: {
+      type: "boolean",
+      description:
+        "train only if the model has no version yet (how `up` and `worker` train the first model)",
+      default: false,
+    },
   },
   maxAttempts: 2,
   retryDelayMs: 5 * MINUTE,
   timeoutMs: 2 * HOUR,
   async run(ctx, params) {
+    if (params.ifNoModel === true) {
+      const name = ctx.app.config.modelName;
+      const versions = await ctx.app.registry.store.listModelVersions(name).catch(() => []);
+      if (versions.length > 0) {
+        ctx.log(`${name} already has ${versions.length} version(s): nothing to train`);
+        return { skipped: `${name} already has a version` };
+      }
+    }
     const data = await ctx.step("load data", () => loadTrainingData());
     ctx.log(`${data.rows} rows, ${data.bad} bad, sha256 ${data.digest.slice(0, 12)}`);
     const result = await ctx.step("train and register", () => {

@@ -5,6 +5,7 @@
 export { BUILTIN_FLOWS, DRIFT_REPORT_FLOW, RETRAIN_FLOW } from "./builtin-flows.js";
 export { type FlowContext, type FlowDefinition, checkParams } from "./flow-definition.js";
 export { FlowRunner, type FlowNotification, defaultWorkerName } from "./flow-runner.js";
+export { needsFirstModel, trainFirstModel } from "./first-model.js";
 export { SqlFlowStore } from "./flow-store.js";
 export * from "./flow-types.js";
 export { FlowWorker, type FlowSchedule } from "./flow-worker.js";

@@ -4,7 +4,12 @@
  */
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SqlFlowStore } from "../../src/flows/index.js";
+import {
+  type FlowContext,
+  RETRAIN_FLOW,
+  SqlFlowStore,
+  needsFirstModel,
+} from "../../src/flows/index.js";
 import { buildApp } from "../../src/serving/index.js";
 import { type SeededWorld, seedWorld } from "./fixtures.js";
 
@@ -64,7 +69,9 @@ describe("flows API", () => {
       'parameter "trials" of flow "retrain" must be at least 1 (got 0)',
     );
     const unknown = await post({ params: { trails: 2 } }, world.tokens.alice);
-    expect(unknown.json().detail).toMatch(/no parameter "trails" \(it takes trials, seed, top\)/);
+    expect(unknown.json().detail).toMatch(
+      /no parameter "trails" \(it takes trials, seed, top, ifNoModel\)/,
+    );
     const none = await app.inject({
       method: "POST",
       url: "/api/v1/flows/nope/runs",
@@ -99,6 +106,22 @@ describe("flows API", () => {
     expect(cancelled.statusCode).toBe(200);
     expect(cancelled.json()).toMatchObject({ state: "CANCELLED", error: "cancelled by bob" });
     expect((await cancel(world.tokens.bob)).statusCode).toBe(409);
+  });
+
+  it("trains no first model where the model has versions: ifNoModel ends the run at once", async () => {
+    expect(await needsFirstModel(world.ctx)).toBe(false);
+    const lines: string[] = [];
+    const steps: string[] = [];
+    const ctx = {
+      app: world.ctx,
+      signal: new AbortController().signal,
+      log: (m: string) => lines.push(m),
+      step: (name: string, fn: () => unknown) => (steps.push(name), fn()),
+    } as unknown as FlowContext;
+    const result = await RETRAIN_FLOW.run(ctx, { trials: 1, seed: 0, top: 1, ifNoModel: true });
+    expect(result).toEqual({ skipped: "credit-risk already has a version" });
+    expect(steps).toEqual([]);
+    expect(lines).toEqual([expect.stringMatching(/^credit-risk already has \d+ version/)]);
   });
 
   it("shows a run with its steps, result and log", async () => {

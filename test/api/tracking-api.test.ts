@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AppError } from "../../src/core/errors.js";
 import { PACKAGE_VERSION } from "../../src/core/version.js";
 import type { AppContext } from "../../src/main.js";
+import { openApiDocument } from "../../src/cli/openapi.js";
 import { buildApp } from "../../src/serving/index.js";
 import { type SeededWorld, plotSvg, seedWorld } from "./fixtures.js";
 
@@ -565,6 +566,8 @@ describe("documentation, pages and failures", () => {
     );
     const ui = await app.inject("/api/docs");
     expect([200, 302]).toContain(ui.statusCode);
+    // `riskometer openapi` (the release asset) writes this same document without a server.
+    expect(await openApiDocument()).toEqual(doc);
   });
 
   it("serves the web pages under / with a strict CSP", async () => {
