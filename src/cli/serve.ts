@@ -12,10 +12,15 @@ export interface ServeCliOptions {
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
 
-/** Resolves on the first SIGINT or SIGTERM. */
+/**
+ * Resolves on the first SIGINT or SIGTERM, and keeps the process alive until then: a worker on
+ * the embedded store has only unreferenced timers, so without this Node would end it at once.
+ */
 export function untilStopSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
+    const alive = setInterval(() => {}, 2 ** 30);
     const stop = (signal: NodeJS.Signals) => {
+      clearInterval(alive);
       process.off("SIGINT", stop);
       process.off("SIGTERM", stop);
       resolve(signal);
