@@ -8,7 +8,7 @@
  * lines that install OS packages are not run) and Node.js itself.
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { chown, cp, mkdir, readFile, readdir, stat, writeFile } from "node:fs/promises";
+import { cp, mkdir, readFile, readdir, stat, writeFile } from "node:fs/promises";
 import { dirname, join, posix } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -81,6 +81,13 @@ function substitute(text: string, vars: Record<string, string>): string {
 function topFolder(path: string): string {
   return path.split("/").filter(Boolean)[0];
 }
+
+/** The base system's folders, which come from this machine (as `enter-rootfs.sh` mounts them). */
+const BASE_SYSTEM = new Set(
+  "bin boot dev etc home lib lib32 lib64 libx32 media mnt opt proc root run sbin srv sys tmp usr var".split(
+    " ",
+  ),
+);
 
 async function usersFiles(dir: string): Promise<{ passwd: string; group: string }> {
   const names = new Set(Object.keys(BASE_USERS));
@@ -195,9 +202,13 @@ export async function buildNatively(
   const exposed: string[] = [];
   let stage: Stage | null = null;
 
+  // A folder the image adds at the top (/app, /data) is the stage's own; the native run cannot
+  // write into the base system's.
   const own = async (s: Stage, path: string) => {
     const folder = topFolder(path);
-    if (folder) await mkdir(join(s.fs, folder), { recursive: true });
+    if (!folder) return;
+    if (BASE_SYSTEM.has(folder)) throw new Error(`${path}: writes into the base system`);
+    await mkdir(join(s.fs, folder), { recursive: true });
   };
   const inStage = (s: Stage, path: string) =>
     join(s.fs, posix.isAbsolute(path) ? path : posix.join(s.workdir, path));
@@ -272,7 +283,10 @@ export async function buildNatively(
           skipped.push(text);
           break;
         }
-        for (const [, path] of text.matchAll(/(?:^|\s)(\/[a-z]+)/g)) await own(stage, path);
+        // Top folders the command names (`mkdir -p /data`) become the stage's own.
+        for (const [, path] of text.matchAll(/(?:^|\s)(\/[a-z]+)/g)) {
+          if (!BASE_SYSTEM.has(topFolder(path))) await own(stage, path);
+        }
         const builder: Record<string, string> = {};
         for (const k of BUILDER_ENV) if (process.env[k]) builder[k] = process.env[k] as string;
         const argv = enter(stage, users, ["/bin/sh", "-c", text]);
@@ -378,5 +392,3 @@ export async function listFiles(dir: string): Promise<string[]> {
     .filter((e) => e.isFile())
     .map((e) => posix.relative(dir, join(e.parentPath, e.name)));
 }
-
-export { chown };
