@@ -190,14 +190,40 @@ export function columnDrift(
   checkSettings(options);
   const ref = dropMissing(column, reference, "reference");
   const cur = dropMissing(column, current, "current");
-  const missing = missingShares(
-    ref.missing,
-    reference.length,
-    cur.missing,
-    current.length,
+  return columnResult(
+    column,
+    { rows: reference.length, missing: ref.missing, present: ref.sample.values.length },
+    { rows: current.length, missing: cur.missing, present: cur.sample.values.length },
+    () => new Set<number | string>([...ref.sample.values, ...cur.sample.values]).size,
     options,
+    (test, threshold) => runDriftTest(test, ref.sample, cur.sample, threshold),
   );
-  const sizes = { reference: ref.sample.values.length, current: cur.sample.values.length };
+}
+
+/** A column's rows in one window: all of them, the missing ones, and the rest. */
+export interface ColumnCounts {
+  readonly rows: number;
+  readonly missing: number;
+  readonly present: number;
+}
+
+/**
+ * The parts of a column result both drift engines share: missing shares, sizes, skipping an
+ * empty window, the test choice (from `distinct()`, the distinct values of both windows, asked
+ * only when a test runs), the kind check, and the fields in order. `run` computes the test;
+ * `extraNote` joins its note.
+ */
+export function columnResult(
+  column: ColumnSchema,
+  ref: ColumnCounts,
+  cur: ColumnCounts,
+  distinct: () => number,
+  options: DriftOptions,
+  run: (test: DriftTestName, threshold: number) => DriftTestResult,
+  extraNote: string | null = null,
+): ColumnDrift {
+  const missing = missingShares(ref, cur, options);
+  const sizes = { reference: ref.present, current: cur.present };
   const base = { column: column.name, kind: column.kind, missing, sizes };
   const skipped =
     sizes.reference === 0
@@ -209,10 +235,9 @@ export function columnDrift(
     const none = { test: null, statistic: null, pValue: null, threshold: null, effectSize: null };
     return { ...base, ...none, drift: false, skipped };
   }
-  const distinct = new Set<number | string>([...ref.sample.values, ...cur.sample.values]).size;
   const { test, threshold } = resolveTest(
     column,
-    defaultTest(column.kind, sizes.reference, distinct),
+    defaultTest(column.kind, sizes.reference, distinct()),
     options.tests,
   );
   if (!DRIFT_TESTS[test].kinds.includes(column.kind)) {
@@ -221,7 +246,8 @@ export function columnDrift(
       `column "${column.name}": drift test "${test}" needs a numeric column, this one is ${column.kind}`,
     );
   }
-  const result: DriftTestResult = runDriftTest(test, ref.sample, cur.sample, threshold);
+  const result = run(test, threshold);
+  const note = [result.note, extraNote].filter((n) => n !== undefined && n !== null);
   return {
     ...base,
     test: result.test,
@@ -230,7 +256,7 @@ export function columnDrift(
     threshold: result.threshold,
     drift: result.drift,
     effectSize: result.effectSize ?? null,
-    ...(result.note === undefined ? {} : { note: result.note }),
+    ...(note.length === 0 ? {} : { note: note.join("; ") }),
   };
 }
 
@@ -251,15 +277,9 @@ export function resolveTest(
   return { test, threshold };
 }
 
-function missingShares(
-  refMissing: number,
-  refRows: number,
-  curMissing: number,
-  curRows: number,
-  options: DriftOptions,
-): MissingShares {
-  const reference = refRows === 0 ? 0 : refMissing / refRows;
-  const current = curRows === 0 ? 0 : curMissing / curRows;
+function missingShares(ref: ColumnCounts, cur: ColumnCounts, options: DriftOptions): MissingShares {
+  const reference = ref.rows === 0 ? 0 : ref.missing / ref.rows;
+  const current = cur.rows === 0 ? 0 : cur.missing / cur.rows;
   const increase = options.missingShareIncrease ?? DEFAULT_MISSING_SHARE_INCREASE;
   return { reference, current, drift: current - reference > increase };
 }

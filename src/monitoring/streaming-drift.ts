@@ -37,11 +37,10 @@
 import { AppError } from "../core/errors.js";
 import { histogramShares, MAX_VALUE_BINS } from "./binning.js";
 import {
+  columnResult,
   defaultTest,
   detectDrift,
   dropMissing,
-  resolveTest,
-  DEFAULT_MISSING_SHARE_INCREASE,
   type CategoricalValues,
   type ColumnDrift,
   type ColumnSchema,
@@ -49,11 +48,9 @@ import {
   datasetResult,
   type DriftFrame,
   type DriftOptions,
-  type MissingShares,
   type NumericValues,
 } from "./drift.js";
 import {
-  DRIFT_TESTS,
   chiSquareFromCounts,
   distanceFromShares,
   populationStd,
@@ -351,65 +348,6 @@ function wrongType(column: ColumnSchema, row: number, value: unknown): AppError 
   );
 }
 
-/**
- * The parts of a column result every state shares: missing shares, sizes, skipping, the test
- * choice (from `distinct`, the values of both windows — a lower bound is enough once it decides),
- * the kind check, and the fields in `columnDrift`'s order.
- */
-function columnResult(
-  column: ColumnSchema,
-  ref: Counts,
-  cur: Counts,
-  distinct: number,
-  options: StreamingDriftOptions,
-  run: (test: DriftTestName, threshold: number) => DriftTestResult,
-  streamingNote: string | null,
-): ColumnDrift {
-  const missing = missingShares(ref, cur, options);
-  const sizes = { reference: ref.present, current: cur.present };
-  const base = { column: column.name, kind: column.kind, missing, sizes };
-  const skipped =
-    sizes.reference === 0
-      ? "no reference values"
-      : sizes.current === 0
-        ? "no current values"
-        : null;
-  if (skipped !== null) {
-    const none = { test: null, statistic: null, pValue: null, threshold: null, effectSize: null };
-    return { ...base, ...none, drift: false, skipped };
-  }
-  const { test, threshold } = resolveTest(
-    column,
-    defaultTest(column.kind, sizes.reference, distinct),
-    options.tests,
-  );
-  if (!DRIFT_TESTS[test].kinds.includes(column.kind)) {
-    throw new AppError(
-      "INVALID_ARGUMENT",
-      `column "${column.name}": drift test "${test}" needs a numeric column, this one is ${column.kind}`,
-    );
-  }
-  const result = run(test, threshold);
-  const note = [result.note, streamingNote].filter((n) => n !== undefined && n !== null);
-  return {
-    ...base,
-    test: result.test,
-    statistic: result.statistic,
-    pValue: result.pValue,
-    threshold: result.threshold,
-    drift: result.drift,
-    effectSize: result.effectSize ?? null,
-    ...(note.length === 0 ? {} : { note: note.join("; ") }),
-  };
-}
-
-function missingShares(ref: Counts, cur: Counts, options: DriftOptions): MissingShares {
-  const reference = ref.rows === 0 ? 0 : ref.missing / ref.rows;
-  const current = cur.rows === 0 ? 0 : cur.missing / cur.rows;
-  const increase = options.missingShareIncrease ?? DEFAULT_MISSING_SHARE_INCREASE;
-  return { reference, current, drift: current - reference > increase };
-}
-
 function grewNote(extra: number, options: StreamingDriftOptions, what: string): string | null {
   if (extra <= (options.distinctNoteLimit ?? DEFAULT_DISTINCT_NOTE_LIMIT)) return null;
   return `streaming kept ${extra} distinct current ${what} to stay exact: this column's memory grew with the data`;
@@ -559,7 +497,7 @@ class NumericState implements ColumnState {
       this.column,
       this.ref,
       this.cur,
-      this.points.length + extra,
+      () => this.points.length + extra,
       options,
       (test, threshold) => this.run(test, threshold),
       grewNote(this.offPoints?.size ?? 0, options, "values off the reference's points"),
@@ -833,7 +771,7 @@ class CategoricalState implements ColumnState {
       this.column,
       this.ref,
       this.cur,
-      this.keys.length,
+      () => this.keys.length,
       options,
       (test, threshold) => this.run(test, threshold),
       grewNote(extra, options, "categories not in the reference"),
