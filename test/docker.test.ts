@@ -44,7 +44,7 @@ async function container(
   env: Record<string, string>,
   ready: RegExp,
 ): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = await startNatively(image, work, args, env);
+  const child = startNatively(image, args, env);
   running.push(child);
   let out = "";
   child.stdout?.on("data", (c) => (out += c));
@@ -228,10 +228,10 @@ describe("the image, built natively as the Dockerfile says", () => {
     const db = await stat(join(image.image.fs, "data", "riskometer.db"));
     expect(db.uid).toBe(1000);
 
-    const health = await execNatively(image, work, image.healthcheck as string[], env);
+    const health = await execNatively(image, image.healthcheck as string[], env);
     expect(health, health.output).toMatchObject({ code: 0 });
     expect(await stop(up.child)).toBe(0);
-    const after = await execNatively(image, work, image.healthcheck as string[], env);
+    const after = await execNatively(image, image.healthcheck as string[], env);
     expect(after.code).toBe(1);
     expect(after.output).toMatch(/healthz/);
   }, 300_000);

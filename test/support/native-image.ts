@@ -67,6 +67,8 @@ export interface NativeImage {
   readonly skipped: string[];
   /** Files of the build context, after .dockerignore. */
   readonly context: string[];
+  /** The base image's users, mounted over /etc/passwd and /etc/group. */
+  readonly users: UsersFiles;
 }
 
 function jsonArgs(instruction: Instruction): string[] {
@@ -89,7 +91,12 @@ const BASE_SYSTEM = new Set(
   ),
 );
 
-async function usersFiles(dir: string): Promise<{ passwd: string; group: string }> {
+interface UsersFiles {
+  readonly passwd: string;
+  readonly group: string;
+}
+
+async function usersFiles(dir: string): Promise<UsersFiles> {
   const names = new Set(Object.keys(BASE_USERS));
   const ids = new Set(Object.values(BASE_USERS).map((u) => String(u.uid)));
   const keep = (line: string) => {
@@ -116,7 +123,7 @@ function userSpec(user: string): string {
 }
 
 /** Arguments for `unshare` that run `argv` in the stage's file system. */
-function enter(stage: Stage, users: { passwd: string; group: string }, argv: string[]): string[] {
+function enter(stage: Stage, users: UsersFiles, argv: string[]): string[] {
   return [
     "--mount",
     "--propagation",
@@ -345,19 +352,18 @@ export async function buildNatively(
     exposed,
     skipped,
     context,
+    users,
   };
 }
 
 /** Starts a container of the image: `docker run -e … image [args]`. */
-export async function startNatively(
+export function startNatively(
   image: NativeImage,
-  work: string,
   args: string[] | null,
   env: Record<string, string> = {},
-): Promise<ChildProcess> {
-  const users = await usersFiles(work);
+): ChildProcess {
   const argv = [...image.entrypoint, ...(args ?? image.cmd)];
-  return spawn("unshare", enter(image.image, users, argv), {
+  return spawn("unshare", enter(image.image, image.users, argv), {
     env: stageEnv(image.image, env),
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -366,13 +372,11 @@ export async function startNatively(
 /** Runs a command in a container's file system: `docker exec`. */
 export async function execNatively(
   image: NativeImage,
-  work: string,
   argv: string[],
   env: Record<string, string> = {},
 ): Promise<{ code: number; output: string }> {
-  const users = await usersFiles(work);
   try {
-    const { stdout, stderr } = await run("unshare", enter(image.image, users, argv), {
+    const { stdout, stderr } = await run("unshare", enter(image.image, image.users, argv), {
       env: stageEnv(image.image, env),
     });
     return { code: 0, output: stdout + stderr };
