@@ -2,6 +2,7 @@ import { writeFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
 import { AppError } from "../core/index.js";
+import { defaultSpec, loadSpecFile } from "../data/index.js";
 import { readDriftColumns, streamDriftFrames } from "../monitoring/columns.js";
 import { DriftAccumulator } from "../monitoring/streaming-drift.js";
 import {
@@ -19,6 +20,7 @@ import { collectKeyValue, formatTable, print } from "./table.js";
 interface DriftCliOptions {
   reference: string;
   current: string;
+  dataset?: string;
   json?: boolean;
   test: Record<string, string>;
   threshold: Record<string, string>;
@@ -91,10 +93,11 @@ export function driftCommand(): Command {
   return new Command("drift")
     .summary("test two datasets for drift, column by column")
     .description(
-      "Compare a current CSV with a reference CSV column by column, with the test each column's size and kind calls for (two-sample Kolmogorov–Smirnov, chi-square or two-proportion Z for a reference of up to 1,000 rows; normed Wasserstein or Jensen–Shannon above), and say whether the dataset drifted (share of drifted columns ≥ 0.5). Every column names its test, statistic, p-value (null for distances), threshold and effect size, and the share of missing values on each side. Credit-schema columns keep the schema's kind; others are numeric when every value is a number.",
+      "Compare a current CSV with a reference CSV column by column, with the test each column's size and kind calls for (two-sample Kolmogorov–Smirnov, chi-square or two-proportion Z for a reference of up to 1,000 rows; normed Wasserstein or Jensen–Shannon above), and say whether the dataset drifted (share of drifted columns ≥ 0.5). Every column names its test, statistic, p-value (null for distances), threshold and effect size, and the share of missing values on each side. The dataset spec's feature columns (default: German credit) keep the spec's kind and missing texts, its target and id columns are left out; other columns are numeric when every value is a number.",
     )
     .requiredOption("--reference <csv>", "the reference data (e.g. the training data)")
     .requiredOption("--current <csv>", "the data to compare with it")
+    .option("--dataset <spec.json>", "the dataset spec of both files (default: German credit)")
     .option(
       "--test <column=test>",
       `use this test for a column, a kind (numeric, categorical) or all (repeatable): ${DRIFT_TEST_NAMES.join(", ")}`,
@@ -122,7 +125,8 @@ export function driftCommand(): Command {
       "also write the report as one self-contained HTML page (reference vs current per column)",
     )
     .action(async (opts: DriftCliOptions) => {
-      const reference = await readDriftColumns(opts.reference);
+      const spec = opts.dataset === undefined ? defaultSpec() : await loadSpecFile(opts.dataset);
+      const reference = await readDriftColumns(opts.reference, { spec });
       const schema: ColumnSchema[] = reference.map((c) => ({ name: c.name, kind: c.kind }));
       const frame = (cols: typeof reference): DriftFrame =>
         Object.fromEntries(cols.map((c) => [c.name, c.values]));
@@ -134,7 +138,7 @@ export function driftCommand(): Command {
       let result: DatasetDrift;
       if (opts.html) {
         // The page's charts need every current value: read the file whole.
-        const current = await readDriftColumns(opts.current);
+        const current = await readDriftColumns(opts.current, { spec });
         const names = new Set(current.map((c) => c.name));
         const lacking = schema.filter((c) => !names.has(c.name)).map((c) => c.name);
         if (lacking.length > 0) {
@@ -154,7 +158,7 @@ export function driftCommand(): Command {
       } else {
         // The current file streams through: memory for one chunk, whatever its length.
         const acc = new DriftAccumulator(schema, frame(reference), options);
-        for await (const chunk of streamDriftFrames(opts.current, schema)) acc.add(chunk);
+        for await (const chunk of streamDriftFrames(opts.current, schema, { spec })) acc.add(chunk);
         result = acc.result();
       }
       if (opts.json) return writeJson(jsonResult(result));

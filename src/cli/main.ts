@@ -15,6 +15,7 @@ import { flowsCommand } from "./flows.js";
 import { driftCommand } from "./drift.js";
 import { exploreCommand } from "./explore.js";
 import { openApiCommand } from "./openapi.js";
+import { datasetsCommand } from "./datasets.js";
 
 /**
  * Exit codes: 0 ok, 1 internal error, 2 bad arguments; data, model, store and access errors per
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
     .exitOverride();
   program.addCommand(cvCommand());
   program.addCommand(trainCommand());
+  program.addCommand(datasetsCommand());
   program.addCommand(predictCommand());
   program.addCommand(experimentsCommand());
   program.addCommand(runsCommand());

@@ -5,14 +5,18 @@ import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AppError, Rng } from "../core/index.js";
 import {
-  CREDIT_SCHEMA,
   DEFAULT_DATA_PATH,
   formatCsvRow,
   readArff,
   readDataset,
+  defaultSpec,
+  featureColumns,
 } from "../data/index.js";
 import { fitPipeline, type PipelineJson } from "../ml/index.js";
 import { scoreFile, type ScoreFileOptions } from "./score-file.js";
+
+const GERMAN = defaultSpec();
+const GERMAN_COLUMNS = featureColumns(GERMAN);
 
 let dir: string;
 let model: PipelineJson;
@@ -26,7 +30,7 @@ beforeAll(async () => {
   const pipeline = fitPipeline(data.table, { kind: "logreg" }, new Rng(1));
   model = pipeline.toJSON();
   threshold = pipeline.threshold;
-  const names = CREDIT_SCHEMA.columns.map((c) => c.name);
+  const names = GERMAN_COLUMNS.map((c) => c.name);
   header = `${names.join(",")},note`;
   rows = [];
   for await (const rec of readArff(DEFAULT_DATA_PATH))
@@ -63,7 +67,7 @@ async function score(
   const r = await scoreFile({
     model,
     threshold,
-    schema: CREDIT_SCHEMA,
+    spec: GERMAN,
     input,
     output,
     batchSize: 100,
@@ -135,7 +139,7 @@ describe("scoreFile", () => {
       scoreFile({
         model,
         threshold,
-        schema: CREDIT_SCHEMA,
+        spec: GERMAN,
         input,
         output,
         batchSize: 100,

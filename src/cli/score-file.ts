@@ -3,7 +3,7 @@ import { createPool, defaultThreads, isAppError } from "../core/index.js";
 import { JOBS_MODULE, type PipelineJson } from "../ml/index.js";
 import {
   type ApplicantBatch,
-  type CreditSchema,
+  type DatasetSpec,
   type DataSource,
   type RowError,
   RecordValidator,
@@ -52,7 +52,7 @@ const SCAN_CHUNK_BYTES = 1 << 20;
 export interface ScoreFileOptions {
   readonly model: PipelineJson;
   readonly threshold: number;
-  readonly schema: CreditSchema;
+  readonly spec: DatasetSpec;
   readonly input: DataSource;
   readonly output: string;
   readonly batchSize: number;
@@ -128,7 +128,7 @@ async function scoreRanges(
       await csv.close();
     }
     // A header mismatch fails here as it would when reading, before any thread starts.
-    new RecordValidator(opts.schema, header, { label: "optional" });
+    new RecordValidator(opts.spec, header, { label: "optional" });
     const rangeBytes =
       opts.rangeBytes !== undefined
         ? Math.max(1, Math.floor(opts.rangeBytes))
@@ -144,7 +144,7 @@ async function scoreRanges(
   const shared: ScoreFromBackShared = {
     model: opts.model,
     threshold: opts.threshold,
-    schema: opts.schema,
+    spec: opts.spec,
     path,
     batchSize: opts.batchSize,
     header,
@@ -293,7 +293,7 @@ async function scoreStream(opts: ScoreFileOptions): Promise<ScoreFileResult> {
   try {
     let first = true;
     for await (const batch of readApplicants(opts.input, {
-      schema: opts.schema,
+      spec: opts.spec,
       keepRawLines: true,
       batchSize: opts.batchSize,
     })) {

@@ -1,7 +1,7 @@
 import { open, rm } from "node:fs/promises";
 import { FittedPipeline, type PipelineJson } from "../ml/index.js";
 import {
-  type CreditSchema,
+  type DatasetSpec,
   type CsvSeparator,
   type RowError,
   formatCsvRow,
@@ -22,7 +22,7 @@ export const SCORE_RANGE_MODULE = import.meta.url;
 export interface ScoreRangeShared {
   readonly model: PipelineJson;
   readonly threshold: number;
-  readonly schema: CreditSchema;
+  readonly spec: DatasetSpec;
   readonly path: string;
   readonly batchSize: number;
   /** The file's header cells and separator, for ranges after the first (null with one range). */
@@ -66,7 +66,7 @@ export async function scoreRangeJob(
     pipelines.set(shared, pipeline);
   }
   const batches = readApplicants(shared.path, {
-    schema: shared.schema,
+    spec: shared.spec,
     keepRawLines: true,
     batchSize: shared.batchSize,
     range: { start: input.start, end: input.end },

@@ -104,6 +104,12 @@ export const ERROR_CODES = {
     summary:
       "No model is serving: no version has the serving alias yet, or its model file could not be loaded.",
   },
+  DATASET_SPEC_INVALID: {
+    status: 422,
+    exitCode: 4,
+    summary:
+      "A dataset spec is malformed or inconsistent; the message names the file, the JSON path and the reason.",
+  },
   INTERNAL: { status: 500, exitCode: 1, summary: "An unexpected internal error." },
 } as const;
 

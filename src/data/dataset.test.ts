@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AppError } from "../core/errors.js";
 import type { LabeledTable } from "../ml/types.js";
 import {
-  CREDIT_SCHEMA,
   DEFAULT_DATA_PATH,
   digestFile,
   featureSpecs,
@@ -17,12 +16,17 @@ import {
   readDataset,
   type ApplicantBatch,
   type ReadApplicantsOptions,
+  defaultSpec,
+  featureColumns,
 } from "./index.js";
+
+const GERMAN = defaultSpec();
+const GERMAN_COLUMNS = featureColumns(GERMAN);
 
 let dir: string;
 let arffRecords: Record<string, string>[];
 let arffTable: LabeledTable;
-const ATTRS = [...CREDIT_SCHEMA.columns.map((c) => c.name), "class"];
+const ATTRS = [...GERMAN_COLUMNS.map((c) => c.name), "class"];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "riskometer-data-"));
@@ -92,7 +96,7 @@ describe("readDataset on the German credit data", () => {
     expect(d.rows).toBe(1000);
     expect(d.errors).toEqual([]);
     expect(d.table.n).toBe(1000);
-    expect(d.table.features).toEqual(featureSpecs(CREDIT_SCHEMA));
+    expect(d.table.features).toEqual(featureSpecs(GERMAN));
     expect(d.table.y.reduce((s, v) => s + v, 0)).toBe(300);
     // First applicant: '<0', 6 months, critical account, radio/tv, 1169 DM, …, good.
     expect(d.table.columns.map((c) => c[0])).toEqual([
@@ -111,7 +115,7 @@ describe("readDataset on the German credit data", () => {
 
 describe("featureSpecs", () => {
   it("describes each schema column for the ML core", () => {
-    const specs = featureSpecs(CREDIT_SCHEMA);
+    const specs = featureSpecs(GERMAN);
     expect(specs).toHaveLength(20);
     expect(specs[0]).toEqual({ name: "checking_status", kind: "categorical", nCategories: 4 });
     expect(specs[1]).toEqual({ name: "duration", kind: "numeric" });
@@ -130,9 +134,9 @@ describe("CSV written from the ARFF reads back as the same table", () => {
   it("with a BOM, `;`, CRLF, stray header spaces, UCI codes, a target column and extra columns", async () => {
     const header = ["id", ...ATTRS.map((a) => (a === "class" ? " Target " : ` ${a}`)), "note"];
     const codeOf = (name: string, value: string): string => {
-      const col = CREDIT_SCHEMA.columns.find((c) => c.name === name);
+      const col = GERMAN_COLUMNS.find((c) => c.name === name);
       if (col?.kind !== "categorical") return value;
-      return col.values.find((v) => v.value === value)?.code ?? "?";
+      return col.values.find((v) => v.value === value)?.aliases[0] ?? "?";
     };
     const text = creditCsv({
       sep: ";",

@@ -9,9 +9,16 @@ import { extname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AppError } from "../core/errors.js";
 import type { LabeledTable, Table } from "../ml/types.js";
-import { openArff } from "./arff.js";
-import { CsvParser, openCsv, type CsvInput, type CsvSeparator, type ScannedRecord } from "./csv.js";
-import { CREDIT_SCHEMA, type CreditSchema } from "./schema.js";
+import { openArff, type ArffAttribute } from "./arff.js";
+import {
+  CsvParser,
+  isBlankRecord,
+  openCsv,
+  type CsvInput,
+  type CsvSeparator,
+  type ScannedRecord,
+} from "./csv.js";
+import type { DatasetSpec } from "./spec.js";
 import {
   checkReadableFile,
   fileRangeBytes,
@@ -20,6 +27,7 @@ import {
   type DataSource,
 } from "./source.js";
 import {
+  defaultSpec,
   featureSpecs,
   RecordValidator,
   type LabelMode,
@@ -40,8 +48,8 @@ export const DEFAULT_BATCH_SIZE = 8192;
 export type DataFormat = "csv" | "arff";
 
 export interface ReadOptions {
-  /** Defaults to the German credit schema. */
-  readonly schema?: CreditSchema;
+  /** Defaults to the German credit spec. */
+  readonly spec?: DatasetSpec;
   /** Overrides detection (file extension, then content). */
   readonly format?: DataFormat;
   /** CSV separator; detected from the header line when absent. */
@@ -112,6 +120,8 @@ export interface Dataset {
 interface RecordInput {
   readonly format: DataFormat;
   readonly header: readonly string[];
+  /** ARFF: the declared attributes (types, nominal values). */
+  readonly attributes?: readonly ArffAttribute[];
   /** CSV: the input's separator; ARFF: `,`, for rows written back as CSV. */
   readonly separator: string;
   /** Line where the data records start (after the header), in the numbering of `read`. */
@@ -183,6 +193,7 @@ async function openRecords(
     return {
       format,
       header: arff.header.attributes.map((a) => a.name),
+      attributes: arff.header.attributes,
       separator: ",",
       dataLine: arff.header.dataLine + 1,
       lineOffset: 0,
@@ -349,7 +360,7 @@ async function* applicantBatches(
   const input = await openRecords(source, options);
   info.format = input.format;
   try {
-    const validator = new RecordValidator(options.schema ?? CREDIT_SCHEMA, input.header, {
+    const validator = new RecordValidator(options.spec ?? defaultSpec(), input.header, {
       label: options.label ?? "optional",
     });
     const keep = {
@@ -404,7 +415,7 @@ async function* applicantBatches(
  * the caller's decision.
  */
 export async function readDataset(path: string, options: ReadOptions = {}): Promise<Dataset> {
-  const schema = options.schema ?? CREDIT_SCHEMA;
+  const spec = options.spec ?? defaultSpec();
   const tables: Table[] = [];
   const labels: Uint8Array[] = [];
   const errors: RowError[] = [];
@@ -418,7 +429,7 @@ export async function readDataset(path: string, options: ReadOptions = {}): Prom
     for (const e of batch.errors) errors.push(e);
     rows += batch.records;
   }
-  const features = featureSpecs(schema);
+  const features = featureSpecs(spec);
   const n = tables.reduce((s, t) => s + t.n, 0);
   const columns = features.map((_, j) => {
     const out = new Float64Array(n);
@@ -442,6 +453,37 @@ export async function readDataset(path: string, options: ReadOptions = {}): Prom
     format: info.format as DataFormat,
     header,
   };
+}
+
+/** A data file's header and, for ARFF, its declared attributes. */
+export interface RecordsHeader {
+  readonly format: DataFormat;
+  readonly header: readonly string[];
+  readonly attributes?: readonly ArffAttribute[];
+}
+
+/**
+ * Calls `onRecord` with every record of a CSV or ARFF file as strings, unvalidated (for
+ * inferring a spec from a file). Blank records are skipped.
+ */
+export async function forEachRecord(
+  source: DataSource,
+  onHeader: (header: RecordsHeader) => void,
+  onRecord: (record: string[], line: number) => void,
+  options: ReadOptions = {},
+): Promise<void> {
+  const input = await openRecords(source, options);
+  try {
+    onHeader({ format: input.format, header: input.header, attributes: input.attributes });
+    const each = (record: string[], line: number) => {
+      if (!isBlankRecord(record)) onRecord(record, line);
+    };
+    while (await input.read(each)) {
+      // read() delivers records through the callback until the input is exhausted.
+    }
+  } finally {
+    await input.close();
+  }
 }
 
 /** SHA-256 (hex) of a file's bytes, streamed. */

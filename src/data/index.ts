@@ -1,22 +1,54 @@
 /**
- * Data access for the rest of the project: the credit schema, reading training data and
+ * Data access for the rest of the project: dataset specs, reading training data and
  * applicant files (ARFF, CSV), validation, and CSV writing helpers. Other folders import from
  * here only.
  */
 export {
-  CREDIT_SCHEMA,
+  COLUMN_KINDS,
+  DEFAULT_COSTS,
+  DEFAULT_MISSING_VALUES,
+  SPEC_FORMAT,
+  SPEC_FORMAT_VERSION,
   categoryIndex,
+  costMatrix,
   describeValue,
+  featureColumns,
+  isFeature,
+  labelFromName,
+  missingTexts,
+  otherIndex,
+  riskIndex,
+  safeClass,
+  valueLabel,
   type CategoricalColumn,
   type CategoryValue,
   type Column,
-  type CreditSchema,
+  type ColumnKind,
+  type Costs,
+  type DatasetSpec,
+  type FairnessAttribute,
+  type FairnessGroup,
+  type FeatureColumn,
+  type IdColumn,
+  type IgnoredColumn,
   type NumericColumn,
-} from "./schema.js";
+  type TargetSpec,
+} from "./spec.js";
+export {
+  BUNDLED_SPECS,
+  SPEC_JSON_SCHEMA,
+  bundledSpec,
+  checkSpec,
+  loadSpecFile,
+  parseSpec,
+  specToJson,
+} from "./spec-check.js";
+export { specFromLegacySchema } from "./legacy-schema.js";
 export {
   DEFAULT_BATCH_SIZE,
   DEFAULT_DATA_PATH,
   digestFile,
+  forEachRecord,
   formatFromPath,
   readApplicants,
   readDataset,
@@ -27,6 +59,7 @@ export {
   type ReadOptions,
 } from "./dataset.js";
 export {
+  defaultSpec,
   featureSpecs,
   LABEL_UNKNOWN,
   normalizeName,
@@ -68,5 +101,11 @@ export {
   type ArffInput,
 } from "./arff.js";
 export type { DataSource } from "./source.js";
-export { formatRowErrors, loadTrainingData, type TrainingData } from "./training-data.js";
+export {
+  formatRowErrors,
+  loadTrainingData,
+  type LoadTrainingOptions,
+  type TrainingData,
+} from "./training-data.js";
 export { readXlsxApplicants, type ReadXlsxOptions } from "./xlsx.js";
+export { inferSpec, type ColumnDecision, type InferOptions, type InferResult } from "./infer.js";

@@ -1,11 +1,14 @@
 import { AppError } from "../core/errors.js";
 import { DEFAULT_DATA_PATH, digestFile, readDataset } from "./dataset.js";
-import type { RowError } from "./validate.js";
+import type { DatasetSpec } from "./spec.js";
+import { defaultSpec, type RowError } from "./validate.js";
 
 type DatasetTable = Awaited<ReturnType<typeof readDataset>>["table"];
 
 export interface TrainingData {
   readonly path: string;
+  /** The spec the rows were validated against; every model trained on them carries it. */
+  readonly spec: DatasetSpec;
   readonly table: DatasetTable;
   readonly digest: string;
   readonly rows: number;
@@ -21,16 +24,24 @@ export function formatRowErrors(errors: readonly RowError[], limit = 20): string
   return lines.join("\n");
 }
 
+export interface LoadTrainingOptions {
+  /** Default: the bundled German credit data. */
+  readonly path?: string;
+  /** Default: the German credit spec. */
+  readonly spec?: DatasetSpec;
+  readonly skipInvalid?: boolean;
+  readonly onSkipped?: (text: string) => void;
+}
+
 /**
  * Loads labelled training data. Invalid rows stop training (a model must not quietly learn from
  * part of a file) unless `skipInvalid`, in which case they are reported on stderr and left out.
  */
-export async function loadTrainingData(
-  path: string = DEFAULT_DATA_PATH,
-  options: { skipInvalid?: boolean; onSkipped?: (text: string) => void } = {},
-): Promise<TrainingData> {
+export async function loadTrainingData(options: LoadTrainingOptions = {}): Promise<TrainingData> {
+  const path = options.path ?? DEFAULT_DATA_PATH;
+  const spec = options.spec ?? defaultSpec();
   const skipInvalid = options.skipInvalid ?? false;
-  const [ds, digest] = await Promise.all([readDataset(path), digestFile(path)]);
+  const [ds, digest] = await Promise.all([readDataset(path, { spec }), digestFile(path)]);
   if (ds.errors.length > 0) {
     const summary = `${path}: ${ds.errors.length} problem(s) in ${ds.rows} rows`;
     if (!skipInvalid) {
@@ -46,5 +57,11 @@ export async function loadTrainingData(
   }
   let bad = 0;
   for (let i = 0; i < ds.table.n; i++) bad += ds.table.y[i];
-  return { path, table: ds.table, digest, rows: ds.table.n, bad };
+  if (ds.table.n > 0 && (bad === 0 || bad === ds.table.n)) {
+    throw new AppError(
+      "TRAINING_FAILED",
+      `${path}: every valid row has the same target value (${bad} of ${ds.table.n} are "${spec.target.riskClass}"); a model needs both classes`,
+    );
+  }
+  return { path, spec, table: ds.table, digest, rows: ds.table.n, bad };
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { AppError } from "../core/errors.js";
 import { Rng } from "../core/rng.js";
 import { CsvParser } from "./csv.js";
-import { CREDIT_SCHEMA } from "./schema.js";
+import { defaultSpec, featureColumns } from "./index.js";
 import {
   LABEL_UNKNOWN,
   RecordValidator,
@@ -11,7 +11,10 @@ import {
   type ValidatedBatch,
 } from "./validate.js";
 
-const NAMES = CREDIT_SCHEMA.columns.map((c) => c.name);
+const GERMAN = defaultSpec();
+const GERMAN_COLUMNS = featureColumns(GERMAN);
+
+const NAMES = GERMAN_COLUMNS.map((c) => c.name);
 const HEADER = [...NAMES, "class"];
 
 /** The first applicant of credit-g, canonical spellings. */
@@ -50,7 +53,7 @@ function validate(
   records: string[][],
   options: { header?: string[]; label?: "required" | "optional"; keepRaw?: boolean } = {},
 ): ValidatedBatch {
-  const v = new RecordValidator(CREDIT_SCHEMA, options.header ?? HEADER, {
+  const v = new RecordValidator(GERMAN, options.header ?? HEADER, {
     label: options.label ?? "required",
   });
   return v.validate(records, 1, { keepRaw: options.keepRaw });
@@ -66,7 +69,7 @@ function onlyError(b: ValidatedBatch): RowError {
 
 function schemaError(header: string[], label: "required" | "optional" = "required"): AppError {
   try {
-    new RecordValidator(CREDIT_SCHEMA, header, { label });
+    new RecordValidator(GERMAN, header, { label });
   } catch (e) {
     expect(e).toBeInstanceOf(AppError);
     return e as AppError;
@@ -165,7 +168,7 @@ describe("RecordValidator: row problems", () => {
       value: "castle",
     });
     expect(e.message).toBe(
-      'unknown value "castle" (allowed: rent, own, for free; or the UCI codes A151, A152, A153)',
+      'unknown value "castle" (allowed: rent, own, for free; or the codes A151, A152, A153)',
     );
   });
 
@@ -179,7 +182,9 @@ describe("RecordValidator: row problems", () => {
     });
     expect(b.errors[1]).toMatchObject({ row: 2, column: "credit_amount", kind: "not_a_number" });
     expect(b.errors[1].message).toBe('not a number: "1169,5" (use . as the decimal point)');
-    for (const bad of ["0x10", "Infinity", "NaN", "1 2", "--3", "+"]) {
+    // "NaN" means missing (a default missing-value text), which duration may not be.
+    expect(onlyError(validate([row({ duration: "NaN" })])).kind).toBe("missing");
+    for (const bad of ["0x10", "Infinity", "1 2", "--3", "+"]) {
       expect(onlyError(validate([row({ duration: bad })])).kind).toBe("not_a_number");
     }
   });
@@ -210,7 +215,7 @@ describe("RecordValidator: row problems", () => {
       kind: "unknown_label",
       value: "maybe",
     });
-    expect(b.errors[0].message).toContain("good, bad");
+    expect(b.errors[0].message).toContain("good (or 1), bad (or 2); bad is the risk class");
     expect(b.errors[1]).toMatchObject({ row: 2, column: "class", kind: "missing" });
     const header = [...NAMES, "Target"];
     const t = onlyError(validate([row({ class: "x" })], { header }));
@@ -245,7 +250,7 @@ describe("RecordValidator: row problems", () => {
   });
 
   it("numbers rows from the batch's start row and adds the line when given", () => {
-    const v = new RecordValidator(CREDIT_SCHEMA, HEADER, { label: "required" });
+    const v = new RecordValidator(GERMAN, HEADER, { label: "required" });
     const b = v.validate([GOOD, row({ age: "x" })], 101, { lines: [150, 152] });
     expect(Array.from(b.rowNumbers)).toEqual([101]);
     expect(onlyError(b)).toMatchObject({ row: 102, line: 152, column: "age" });
@@ -264,7 +269,7 @@ describe("RecordValidator: header", () => {
     const e = schemaError(NAMES, "required");
     expect((e.details as { missing: string[] }).missing).toEqual(["class"]);
     expect(e.message).toContain("also accepted as target");
-    const v = new RecordValidator(CREDIT_SCHEMA, NAMES, { label: "optional" });
+    const v = new RecordValidator(GERMAN, NAMES, { label: "optional" });
     expect(v.hasLabel).toBe(false);
     const b = v.validate([GOOD.slice(0, 20)], 1);
     expect(b.labels).toBeNull();
@@ -318,7 +323,7 @@ describe("RecordValidator: optional labels", () => {
 describe("BatchBuilder.addFields", () => {
   it("gives exactly what add gives for the same record, valid or not", () => {
     const header = ["id", ...HEADER];
-    const v = new RecordValidator(CREDIT_SCHEMA, header, { label: "optional" });
+    const v = new RecordValidator(GERMAN, header, { label: "optional" });
     const pool = [
       "",
       " ",

@@ -1,5 +1,5 @@
 /**
- * Turns string records into typed columns against the credit schema.
+ * Turns string records into typed columns against a dataset spec.
  *
  * Every problem is collected, not only the first per row: a row with three bad cells yields
  * three RowErrors. Rows with any problem are left out of the output table (never half
@@ -12,9 +12,16 @@
  * without an error. Errors also carry the file line where the record starts, when known.
  *
  * Accepted spellings: header names and values are trimmed and matched case-insensitively;
- * categorical values also accept their UCI codes (A11, A12, …); the label accepts good/bad and
- * the UCI codes 1/2. Numbers are plain decimals (`12`, `-3.5`, `1e3`); `1,5` is refused (the
- * decimal separator is `.`).
+ * categorical values also accept their aliases (the UCI codes A11, A12, … for German credit), and
+ * a column with an `other` value reads any unlisted value as that one; the label accepts the
+ * target's values and their aliases. Numbers are plain decimals (`12`, `-3.5`, `1e3`); `1,5` is
+ * refused (the decimal separator is `.`).
+ *
+ * Missing values: a cell whose trimmed text is one of the spec's missing-value texts (empty,
+ * `NA`, … compared case-insensitively) and is not a valid value of its column, or one of the
+ * column's own missing-value texts (which always mean missing), is missing. It becomes NaN when
+ * the column allows missing values, else an error; a column that allows them may also be absent
+ * from the header (every value missing).
  */
 import { AppError } from "../core/errors.js";
 import type { FeatureSpec, Table } from "../ml/types.js";
@@ -25,13 +32,16 @@ import {
   isNumberText,
   type ScannedRecord,
 } from "./csv.js";
+import { bundledSpec } from "./spec-check.js";
 import {
-  CREDIT_SCHEMA,
   categoryIndex,
+  featureColumns,
+  missingTexts,
+  otherIndex,
   type CategoricalColumn,
-  type CreditSchema,
+  type DatasetSpec,
   type NumericColumn,
-} from "./schema.js";
+} from "./spec.js";
 
 export type RowErrorKind =
   | "field_count"
@@ -122,28 +132,43 @@ function looseKey(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9]/g, "");
 }
 
-/** The ML core's view of the schema's columns, in schema order. */
-export function featureSpecs(schema: CreditSchema = CREDIT_SCHEMA): FeatureSpec[] {
-  return schema.columns.map((c): FeatureSpec =>
+/** The German credit spec, the default wherever no spec is given. */
+export function defaultSpec(): DatasetSpec {
+  return bundledSpec("german-credit");
+}
+
+/** The ML core's view of the spec's feature columns, in spec order. */
+export function featureSpecs(spec: DatasetSpec = defaultSpec()): FeatureSpec[] {
+  return featureColumns(spec).map((c): FeatureSpec =>
     c.kind === "categorical"
       ? { name: c.name, kind: "categorical", nCategories: c.values.length }
       : { name: c.name, kind: "numeric" },
   );
 }
 
-export interface CatPlan {
+interface MissingPlan {
   readonly name: string;
+  /** Input index, or -1 when the column is absent (every value missing). */
   readonly input: number;
   readonly feature: number;
-  readonly map: Map<string, number>;
-  readonly allowed: string;
+  readonly allowMissing: boolean;
+  /** The spec's missing-value texts, lower-cased, trimmed. */
+  readonly missing: ReadonlySet<string>;
+  /** The column's own missing-value texts, lower-cased, trimmed: always missing. */
+  readonly ownMissing: ReadonlySet<string>;
 }
 
-export interface NumPlan {
-  readonly name: string;
-  readonly input: number;
-  readonly feature: number;
+export interface CatPlan extends MissingPlan {
+  readonly map: Map<string, number>;
+  readonly allowed: string;
+  /** Index of the value unlisted values are read as, or -1 (they are refused). */
+  readonly other: number;
+}
+
+export interface NumPlan extends MissingPlan {
   readonly col: NumericColumn;
+  readonly min: number;
+  readonly max: number;
 }
 
 const EMPTY: string[] = [];
@@ -151,12 +176,13 @@ Object.freeze(EMPTY);
 
 /**
  * Validator for one input header. Construction checks the header (SCHEMA_MISMATCH when a
- * schema column, or a required label, is missing, duplicated or ambiguous); `validate` then
- * converts batches of records.
+ * required column or label is missing, duplicated or ambiguous); `validate` then converts
+ * batches of records.
  */
 export class RecordValidator {
   readonly features: FeatureSpec[];
   readonly header: readonly string[];
+  readonly spec: DatasetSpec;
   /** Input index of the label column, or -1. */
   readonly labelIndex: number;
   /** The label column's name as written (trimmed), or null. */
@@ -165,9 +191,10 @@ export class RecordValidator {
   readonly extraHeader: readonly string[];
   private readonly _plan: ValidationPlan;
 
-  constructor(schema: CreditSchema, header: readonly string[], options: ValidatorOptions = {}) {
+  constructor(spec: DatasetSpec, header: readonly string[], options: ValidatorOptions = {}) {
     const labelMode = options.label ?? "optional";
-    this.features = featureSpecs(schema);
+    this.spec = spec;
+    this.features = featureSpecs(spec);
     this.header = header;
 
     const positions = new Map<string, number[]>();
@@ -194,19 +221,29 @@ export class RecordValidator {
 
     const cats: CatPlan[] = [];
     const nums: NumPlan[] = [];
-    schema.columns.forEach((col, feature) => {
+    featureColumns(spec).forEach((col, feature) => {
       const input = find(col.name);
-      if (input < 0) missing.push(col.name);
-      else if (col.kind === "categorical") {
+      if (input < 0 && !col.allowMissing) missing.push(col.name);
+      const base: MissingPlan = {
+        name: col.name,
+        input,
+        feature,
+        allowMissing: col.allowMissing,
+        missing: missingTexts(spec, col),
+        ownMissing: new Set((col.missingValues ?? []).map((t) => t.trim().toLowerCase())),
+      };
+      if (col.kind === "categorical") {
         const map = categoryIndex(col);
-        cats.push({ name: col.name, input, feature, map, allowed: allowedText(col) });
+        cats.push({ ...base, map, allowed: allowedText(col), other: otherIndex(col) });
       } else {
-        nums.push({ name: col.name, input, feature, col });
+        nums.push({ ...base, col, min: col.min ?? -Infinity, max: col.max ?? Infinity });
       }
     });
+    // Id and ignored columns are passed through like any column the spec does not name.
 
-    const target = schema.target;
-    const labelHits = target.aliases.filter((a) => positions.has(normalizeName(a)));
+    const target = spec.target;
+    const targetNames = [target.name, ...target.aliases];
+    const labelHits = targetNames.filter((a) => positions.has(normalizeName(a)));
     if (labelHits.length > 1) {
       const names = labelHits.map((a) => `"${a}"`).join(" and ");
       problems.push(`both ${names} present; keep one label column`);
@@ -217,7 +254,9 @@ export class RecordValidator {
     if (this.labelIndex < 0 && labelMode === "required") {
       missing.push(target.name);
       missingText.push(
-        `${target.name} (the label; also accepted as ${target.aliases.filter((a) => a !== target.name).join(", ")})`,
+        target.aliases.length > 0
+          ? `${target.name} (the label; also accepted as ${target.aliases.join(", ")})`
+          : `${target.name} (the label)`,
       );
     }
 
@@ -235,16 +274,24 @@ export class RecordValidator {
     if (problems.length > 0) {
       throw new AppError(
         "SCHEMA_MISMATCH",
-        `Header does not match the credit schema: ${problems.join("; ")}`,
-        { details: { missing, problems, header: [...header] } },
+        `Header does not match the dataset spec "${spec.name}": ${problems.join("; ")}`,
+        { details: { spec: spec.name, missing, problems, header: [...header] } },
       );
     }
 
+    const riskClass = target.riskClass;
     const labelMap = new Map<string, number>();
-    for (const v of target.values) labelMap.set(v, v === target.positive ? 1 : 0);
-    for (const [code, v] of Object.entries(target.codes)) {
-      labelMap.set(code, v === target.positive ? 1 : 0);
+    for (const v of target.values) {
+      const y = v.value === riskClass ? 1 : 0;
+      for (const text of [v.value, ...v.aliases]) {
+        if (!labelMap.has(text)) labelMap.set(text, y);
+        if (!labelMap.has(text.toLowerCase())) labelMap.set(text.toLowerCase(), y);
+      }
     }
+    const safe = target.values.find((v) => v.value !== riskClass) ?? target.values[0];
+    const risk = target.values.find((v) => v.value === riskClass) ?? target.values[1];
+    const spell = (v: (typeof target.values)[number]) =>
+      v.aliases.length > 0 ? `${v.value} (or ${v.aliases.join(", ")})` : v.value;
 
     const extraIndex: number[] = [];
     header.forEach((_, i) => {
@@ -252,19 +299,26 @@ export class RecordValidator {
     });
     this.extraHeader = extraIndex.map((i) => header[i]);
 
+    const present = <T extends MissingPlan>(list: T[]) => list.filter((c) => c.input >= 0);
+    const presentCats = present(cats);
+    const presentNums = present(nums);
     this._plan = {
       width: header.length,
       nFeatures: this.features.length,
-      cats,
-      catMaps: cats.map((c) => c.map),
-      catInput: Int32Array.from(cats, (c) => c.input),
-      catFeature: Int32Array.from(cats, (c) => c.feature),
-      nums,
-      numInput: Int32Array.from(nums, (c) => c.input),
-      numFeature: Int32Array.from(nums, (c) => c.feature),
-      numMin: Float64Array.from(nums, (c) => c.col.min),
-      numMax: Float64Array.from(nums, (c) => c.col.max),
-      numInt: Uint8Array.from(nums, (c) => (c.col.integer ? 1 : 0)),
+      cats: presentCats,
+      catMaps: presentCats.map((c) => c.map),
+      catInput: Int32Array.from(presentCats, (c) => c.input),
+      catFeature: Int32Array.from(presentCats, (c) => c.feature),
+      nums: presentNums,
+      numInput: Int32Array.from(presentNums, (c) => c.input),
+      numFeature: Int32Array.from(presentNums, (c) => c.feature),
+      numMin: Float64Array.from(presentNums, (c) => c.min),
+      numMax: Float64Array.from(presentNums, (c) => c.max),
+      numInt: Uint8Array.from(presentNums, (c) => (c.col.integer ? 1 : 0)),
+      absentFeatures: Int32Array.from(
+        [...cats, ...nums].filter((c) => c.input < 0),
+        (c) => c.feature,
+      ),
       labelIndex: this.labelIndex,
       labelColumn: target.name,
       labelWhere:
@@ -272,17 +326,23 @@ export class RecordValidator {
           ? ` (column "${this.labelName}")`
           : "",
       labelMap,
+      labelAllowed: `${spell(safe)}, ${spell(risk)}; ${risk.value} is the risk class`,
       labelOptional: labelMode === "optional",
       extraIndex: Int32Array.from(extraIndex),
       action: Int32Array.from(header, (_, i) => {
-        const c = cats.findIndex((x) => x.input === i);
+        const c = presentCats.findIndex((x) => x.input === i);
         if (c >= 0) return ACT_CAT | (c << 2);
-        const m = nums.findIndex((x) => x.input === i);
+        const m = presentNums.findIndex((x) => x.input === i);
         if (m >= 0) return ACT_NUM | (m << 2);
         if (i === this.labelIndex) return ACT_LABEL;
         return ACT_EXTRA | (extraIndex.indexOf(i) << 2);
       }),
-      catMatchers: cats.map((c) => new KeyMatcher(c.map)),
+      catMatchers: presentCats.map((c) => new KeyMatcher(c.map)),
+      // Columns with texts of their own that mean missing go through the general path, which
+      // checks those texts before reading the value.
+      numFast: Uint8Array.from(presentNums, (c) => (c.ownMissing.size === 0 ? 1 : 0)),
+      catMissing: presentCats.map((c) => (c.allowMissing ? missingMatcher(c.missing) : null)),
+      numMissing: presentNums.map((c) => (c.allowMissing ? missingMatcher(c.missing) : null)),
       labelMatcher: new KeyMatcher(labelMap),
     };
   }
@@ -334,19 +394,43 @@ export interface ValidationPlan {
   readonly numMin: Float64Array;
   readonly numMax: Float64Array;
   readonly numInt: Uint8Array;
+  /** Feature columns absent from the header (allowed to be missing): NaN in every row. */
+  readonly absentFeatures: Int32Array;
   readonly labelIndex: number;
-  /** RowError column for label problems: the schema's target name. */
+  /** RowError column for label problems: the spec's target name. */
   readonly labelColumn: string;
   /** Names the label column in messages when the file spells it differently. */
   readonly labelWhere: string;
   readonly labelMap: Map<string, number>;
+  /** The accepted label spellings, for messages. */
+  readonly labelAllowed: string;
   readonly labelOptional: boolean;
   readonly extraIndex: Int32Array;
   /** Per input column: what the fused line path does with it (ACT_* | index << 2). */
   readonly action: Int32Array;
   readonly catMatchers: readonly KeyMatcher[];
+  /** Per numeric column: 1 when the in-place path may read it (no texts of its own for missing). */
+  readonly numFast: Uint8Array;
+  /** Per categorical / numeric column allowing missing values: the missing texts (else null). */
+  readonly catMissing: readonly (KeyMatcher | null)[];
+  readonly numMissing: readonly (KeyMatcher | null)[];
   readonly labelMatcher: KeyMatcher;
 }
+
+/** Matches the missing-value texts as written, lower- and upper-cased (the in-place path). */
+function missingMatcher(texts: ReadonlySet<string>): KeyMatcher {
+  const m = new Map<string, number>();
+  for (const t of texts) {
+    if (t === "") continue;
+    m.set(t, 1);
+    m.set(t.toUpperCase(), 1);
+    for (const d of DEFAULT_SPELLINGS) if (d.toLowerCase() === t) m.set(d, 1);
+  }
+  return new KeyMatcher(m);
+}
+
+/** Usual spellings of the default missing-value texts in mixed case. */
+const DEFAULT_SPELLINGS = ["NaN", "Null", "N/A", "n/a", "NA", "na"];
 
 const ACT_EXTRA = 0;
 const ACT_CAT = 1;
@@ -481,7 +565,7 @@ export class BatchBuilder {
       let v = catMaps[c].get(s);
       if (v === undefined) {
         v = slowCategory(p.cats[c], s, row, line, errors);
-        if (v < 0) {
+        if (v === REFUSED) {
           ok = false;
           continue;
         }
@@ -492,15 +576,28 @@ export class BatchBuilder {
     const numCols = this.numCols;
     for (let c = 0; c < numCols.length; c++) {
       const s = rec[numInput[c]];
-      let v = fastNumber(s);
-      if (v !== v) v = slowNumber(s);
+      const plan = p.nums[c];
+      const own = plan.ownMissing.size > 0 && isOwnMissing(plan, s);
+      let v = own ? NaN : fastNumber(s);
+      if (v !== v && !own) v = slowNumber(s);
+      if (v !== v && (own || isMissing(plan, s))) {
+        if (plan.allowMissing) {
+          numCols[c][k] = NaN;
+          continue;
+        }
+        errors.push(
+          withLine({ row, column: plan.name, kind: "missing", message: "missing value" }, line),
+        );
+        ok = false;
+        continue;
+      }
       if (
         v !== v ||
         v < p.numMin[c] ||
         v > p.numMax[c] ||
         (p.numInt[c] === 1 && !Number.isInteger(v))
       ) {
-        errors.push(withLine(numberError(p.nums[c], s, v, row), line));
+        errors.push(withLine(numberError(plan, s, v, row), line));
         ok = false;
         continue;
       }
@@ -530,7 +627,7 @@ export class BatchBuilder {
                       row,
                       column: p.labelColumn,
                       kind: "unknown_label",
-                      message: `unknown label "${t}"${p.labelWhere} (allowed: good, bad, or the codes 1 = good, 2 = bad)`,
+                      message: `unknown label "${t}"${p.labelWhere} (allowed: ${p.labelAllowed})`,
                       value: s,
                     },
                 line,
@@ -593,16 +690,21 @@ export class BatchBuilder {
         case ACT_CAT: {
           const m = catMatchers[idx];
           const v = m.match(buf, i, j);
-          if (v < 0) ok = false;
-          else {
+          if (v >= 0) {
             catCols[idx][k] = v;
             if (raw !== null) raw[f] = m.lastText;
-          }
+          } else if (isMissingField(p.catMissing[idx], buf, i, j)) {
+            catCols[idx][k] = NaN;
+            if (raw !== null) raw[f] = i === j ? "" : record.text.slice(buf, i, j);
+          } else ok = false;
           break;
         }
         case ACT_NUM: {
-          const v = parsePlainNumber(buf, i, j);
-          if (v !== v || v < p.numMin[idx] || v > p.numMax[idx]) ok = false;
+          const v = p.numFast[idx] === 1 ? parsePlainNumber(buf, i, j) : NaN;
+          if (v !== v && p.numFast[idx] === 1 && isMissingField(p.numMissing[idx], buf, i, j)) {
+            numCols[idx][k] = NaN;
+            if (raw !== null) raw[f] = i === j ? "" : record.text.slice(buf, i, j);
+          } else if (v !== v || v < p.numMin[idx] || v > p.numMax[idx]) ok = false;
           else if (p.numInt[idx] === 1 && !Number.isInteger(v)) ok = false;
           else {
             numCols[idx][k] = v;
@@ -684,6 +786,7 @@ export class BatchBuilder {
   /** The batch: valid rows converted (arrays trimmed to their count), problems listed. */
   finish(): ValidatedBatch {
     const k = this.k;
+    for (const f of this.p.absentFeatures) this.columns[f].fill(NaN, 0, k);
     const trim = <T extends Float64Array | Int32Array | Uint8Array>(a: T): T =>
       a.length === k ? a : (a.slice(0, k) as T);
     return {
@@ -703,41 +806,42 @@ export class BatchBuilder {
 }
 
 export interface ApplicantResult {
-  /** One value per schema column (category index or number), or null when invalid. */
+  /** One value per feature column (category index or number; NaN when missing), or null when invalid. */
   readonly values: Float64Array | null;
-  /** 1 = bad, 0 = good, LABEL_UNKNOWN for an empty label; null without a label. */
+  /** 1 = risk class, 0 = the other, LABEL_UNKNOWN for an empty label; null without a label. */
   readonly label: number | null;
   /** Problems, all with row 1. */
   readonly errors: RowError[];
 }
 
 // A validator plans its columns once; a server validates one applicant per request, so the plan
-// is kept per schema and label column instead of rebuilt for every applicant.
-const applicantValidators = new WeakMap<CreditSchema, Map<string, RecordValidator>>();
+// is kept per spec and label column instead of rebuilt for every applicant.
+const applicantValidators = new WeakMap<DatasetSpec, Map<string, RecordValidator>>();
 
-function applicantValidator(schema: CreditSchema, label: string | undefined): RecordValidator {
-  let bySchema = applicantValidators.get(schema);
-  if (!bySchema) applicantValidators.set(schema, (bySchema = new Map()));
+function applicantValidator(spec: DatasetSpec, label: string | undefined): RecordValidator {
+  let bySpec = applicantValidators.get(spec);
+  if (!bySpec) applicantValidators.set(spec, (bySpec = new Map()));
   const key = label ?? "";
-  let validator = bySchema.get(key);
+  let validator = bySpec.get(key);
   if (!validator) {
-    const header = schema.columns.map((c) => c.name);
+    const header = featureColumns(spec).map((c) => c.name);
     if (label !== undefined) header.push(label);
-    validator = new RecordValidator(schema, header, { label: "optional" });
-    bySchema.set(key, validator);
+    validator = new RecordValidator(spec, header, { label: "optional" });
+    bySpec.set(key, validator);
   }
   return validator;
 }
 
 /**
  * Validates one applicant given as an object keyed by column name (a JSON request body, a
- * form), by the same rules as file rows. A missing key is a missing value (an error naming the
- * column), not a header error; keys match case-insensitively; numbers may be JSON numbers;
- * `class` or `target`, when present, is read as the label; other keys are ignored.
+ * form), by the same rules as file rows. A missing key or a null is a missing value (scored as
+ * missing where the column allows it, else an error naming the column), not a header error;
+ * keys match case-insensitively; numbers may be JSON numbers; the target column (or one of its
+ * aliases), when present, is read as the label; other keys are ignored.
  */
 export function validateApplicant(
   applicant: Readonly<Record<string, unknown>>,
-  schema: CreditSchema = CREDIT_SCHEMA,
+  spec: DatasetSpec = defaultSpec(),
 ): ApplicantResult {
   const keys = new Map<string, string>();
   for (const k of Object.keys(applicant)) {
@@ -746,15 +850,15 @@ export function validateApplicant(
     if (!keys.has(n) || k === n) keys.set(n, k);
   }
   const cell = (name: string): string => {
-    const key = keys.get(name);
+    const key = keys.get(normalizeName(name));
     const v = key === undefined ? undefined : applicant[key];
     if (v === undefined || v === null) return "";
     if (typeof v === "string") return v;
     if (typeof v === "number" || typeof v === "boolean") return String(v);
     return JSON.stringify(v) ?? "";
   };
-  const label = schema.target.aliases.find((a) => keys.has(a));
-  const validator = applicantValidator(schema, label);
+  const label = [spec.target.name, ...spec.target.aliases].find((a) => keys.has(normalizeName(a)));
+  const validator = applicantValidator(spec, label);
   const header = validator.header;
   const batch = validator.validate([header.map(cell)], 1);
   const ok = batch.table.n === 1;
@@ -765,8 +869,22 @@ export function validateApplicant(
   };
 }
 
+/** Whether a cell is missing for the column: see the module comment. */
+function isMissing(p: MissingPlan, s: string): boolean {
+  const t = s.trim().toLowerCase();
+  return p.missing.has(t) || p.ownMissing.has(t);
+}
+
+function isOwnMissing(p: MissingPlan, s: string): boolean {
+  return p.ownMissing.has(s.trim().toLowerCase());
+}
+
+/** In-place check of a field against a column's missing texts (null: missing not allowed). */
+function isMissingField(m: KeyMatcher | null, buf: Uint8Array, i: number, j: number): boolean {
+  return m !== null && (i === j || m.match(buf, i, j) >= 0);
+}
+
 function numberError(p: NumPlan, s: string, v: number, row: number): RowError {
-  const col = p.col;
   const t = s.trim();
   if (v !== v) {
     if (t === "") return { row, column: p.name, kind: "missing", message: "missing value" };
@@ -779,12 +897,19 @@ function numberError(p: NumPlan, s: string, v: number, row: number): RowError {
       value: s,
     };
   }
-  if (v < col.min || v > col.max) {
+  if (v < p.min || v > p.max) {
+    const unit = p.col.unit ? ` ${p.col.unit}` : "";
+    const allowed =
+      p.min > -Infinity && p.max < Infinity
+        ? `${p.min} to ${p.max}${unit}`
+        : p.min > -Infinity
+          ? `${p.min}${unit} or more`
+          : `${p.max}${unit} or less`;
     return {
       row,
       column: p.name,
       kind: "out_of_range",
-      message: `out of range: ${v} (allowed ${col.min} to ${col.max}${col.unit ? ` ${col.unit}` : ""})`,
+      message: `out of range: ${v} (allowed ${allowed})`,
       value: s,
     };
   }
@@ -797,6 +922,9 @@ function numberError(p: NumPlan, s: string, v: number, row: number): RowError {
   };
 }
 
+/** What slowCategory returns for a refused cell (NaN is a valid result: a missing value). */
+const REFUSED = -1;
+
 function slowCategory(
   p: CatPlan,
   s: string,
@@ -807,9 +935,12 @@ function slowCategory(
   const t = s.trim();
   const v = p.map.get(t) ?? p.map.get(t.toLowerCase());
   if (v !== undefined) return v;
+  const missing = isMissing(p, s);
+  if (missing && p.allowMissing) return NaN;
+  if (!missing && p.other >= 0) return p.other;
   errors.push(
     withLine(
-      t === ""
+      missing
         ? { row, column: p.name, kind: "missing", message: "missing value" }
         : {
             row,
@@ -821,13 +952,17 @@ function slowCategory(
       line,
     ),
   );
-  return -1;
+  return REFUSED;
 }
 
 function allowedText(col: CategoricalColumn): string {
-  const values = col.values.map((v) => v.value).join(", ");
-  const codes = col.values.map((v) => v.code).join(", ");
-  return `${values}; or the UCI codes ${codes}`;
+  const shown = col.values.slice(0, 30);
+  const values = shown.map((v) => v.value).join(", ");
+  const more = col.values.length > shown.length ? `, … (${col.values.length} values)` : "";
+  const aliases = shown.flatMap((v) => v.aliases);
+  return aliases.length > 0
+    ? `${values}${more}; or the codes ${aliases.join(", ")}`
+    : `${values}${more}`;
 }
 
 function withLine(e: RowError, line: number | undefined): RowError {

@@ -2,10 +2,13 @@ import { Readable } from "node:stream";
 import ExcelJS from "exceljs";
 import { describe, expect, it } from "vitest";
 import { AppError } from "../core/errors.js";
-import { CREDIT_SCHEMA } from "./schema.js";
+import { defaultSpec, featureColumns } from "./index.js";
 import { readXlsxApplicants } from "./xlsx.js";
 
-const HEADER = CREDIT_SCHEMA.columns.map((c) => c.name);
+const GERMAN = defaultSpec();
+const GERMAN_COLUMNS = featureColumns(GERMAN);
+
+const HEADER = GERMAN_COLUMNS.map((c) => c.name);
 const GOOD: (string | number)[] = [
   "no checking",
   12,

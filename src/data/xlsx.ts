@@ -1,11 +1,12 @@
 import type { Readable } from "node:stream";
 import type ExcelJS from "exceljs";
 import { AppError } from "../core/errors.js";
-import { CREDIT_SCHEMA, type CreditSchema } from "./schema.js";
-import { RecordValidator, type LabelMode, type ValidatedBatch } from "./validate.js";
+import type { DatasetSpec } from "./spec.js";
+import { defaultSpec, RecordValidator, type LabelMode, type ValidatedBatch } from "./validate.js";
 
 export interface ReadXlsxOptions {
-  readonly schema?: CreditSchema;
+  /** Defaults to the German credit spec. */
+  readonly spec?: DatasetSpec;
   /** Records per batch (default 8192). */
   readonly batchSize?: number;
   readonly label?: LabelMode;
@@ -41,7 +42,7 @@ export async function* readXlsxApplicants(
   options: ReadXlsxOptions = {},
 ): AsyncGenerator<ValidatedBatch> {
   const size = options.batchSize ?? 8192;
-  const schema = options.schema ?? CREDIT_SCHEMA;
+  const spec = options.spec ?? defaultSpec();
   // Loaded on first use: the library takes a quarter of a second to import, which a server
   // that may never see a workbook should not pay at start.
   const { default: excel } = await import("exceljs");
@@ -62,7 +63,7 @@ export async function* readXlsxApplicants(
         const values = (row.values as ExcelJS.CellValue[]).slice(1).map(cellText);
         if (values.every((v) => v.trim() === "")) continue;
         if (!validator) {
-          validator = new RecordValidator(schema, values, { label: options.label ?? "optional" });
+          validator = new RecordValidator(spec, values, { label: options.label ?? "optional" });
           builder = validator.begin(nextRow, size, { keepRaw: options.keepRaw ?? false });
           continue;
         }

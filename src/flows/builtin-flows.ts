@@ -1,4 +1,4 @@
-import { CREDIT_SCHEMA, loadTrainingData } from "../data/index.js";
+import { type DatasetSpec, featureColumns, loadTrainingData } from "../data/index.js";
 import { SqlDecisionStore } from "../decisions/index.js";
 import { DEFAULT_TRIALS } from "../ml/index.js";
 import { FairnessCounter } from "../monitoring/fairness.js";
@@ -101,13 +101,13 @@ export const RETRAIN_FLOW: FlowDefinition = {
  * `drift-report`: the decisions of the recent window (the latest N when it holds fewer) against
  * the serving version's training data (its reference profile, stored when it was trained):
  * data drift per column and for the dataset, prediction drift (the probability of bad),
- * classification quality of the decisions whose outcomes are known, and fairness by age group
- * and foreign-worker status. The result is kept with the run (its history is the flow's).
+ * classification quality of the decisions whose outcomes are known, and fairness between the
+ * groups of the version's dataset spec. The result is kept with the run (its history is the flow's).
  */
 export const DRIFT_REPORT_FLOW: FlowDefinition = {
   name: "drift-report",
   description:
-    "Compare the decisions of the recent window with the serving model's training data: data drift per column and for the dataset, prediction drift, quality where outcomes are known, and fairness by age and foreign-worker status.",
+    "Compare the decisions of the recent window with the serving model's training data: data drift per column and for the dataset, prediction drift, quality where outcomes are known, and fairness between the groups the model's dataset spec names (German credit: age band, foreign worker, sex).",
   params: {
     windowHours: {
       type: "number",
@@ -149,14 +149,15 @@ export const DRIFT_REPORT_FLOW: FlowDefinition = {
       // Decisions stream through a page at a time: the tests and fairness keep counts, not rows,
       // so a window of any size needs the same memory. Outcomes (known long after decisions,
       // so far fewer) are kept for the quality figures; the charts draw from a fixed sample.
-      const schema = CREDIT_SCHEMA.columns.map((c) => ({ name: c.name, kind: c.kind }));
+      const columns = reference.spec ? featureColumns(reference.spec) : [];
+      const schema = columns.map((c) => ({ name: c.name, kind: c.kind }));
       const PROBABILITY = [{ name: "probability_bad", kind: "numeric" as const }];
       const profile = reference.profile;
       const data = profile ? new DriftAccumulator(schema, profile) : null;
       const prediction = profile
         ? new DriftAccumulator(PROBABILITY, { probability_bad: profile.probabilityBad })
         : null;
-      const fairness = new FairnessCounter();
+      const fairness = new FairnessCounter(reference.spec?.fairness ?? []);
       const outcomes: number[] = [];
       const outcomeProbabilities: number[] = [];
       let threshold: number | undefined;
@@ -166,7 +167,7 @@ export const DRIFT_REPORT_FLOW: FlowDefinition = {
       let sumP = 0;
       for await (const page of window.pages) {
         const frame: Record<string, (string | null)[] | Float64Array> = {};
-        for (const column of CREDIT_SCHEMA.columns) {
+        for (const column of columns) {
           const values = page.map((d) => (d.input as Record<string, unknown>)[column.name]);
           frame[column.name] =
             column.kind === "numeric"
@@ -180,10 +181,8 @@ export const DRIFT_REPORT_FLOW: FlowDefinition = {
           n++;
           sumP += d.probabilityBad;
           if (d.risk === "bad") bad++;
-          const input = d.input as Record<string, unknown>;
           fairness.add({
-            age: typeof input.age === "number" ? input.age : NaN,
-            foreignWorker: String(input.foreign_worker),
+            values: d.input as Record<string, unknown>,
             approved: d.risk === "good",
             outcome: d.outcome?.outcome ?? null,
           });
@@ -266,25 +265,35 @@ export const DRIFT_REPORT_FLOW: FlowDefinition = {
 /** The serving version and its reference profile, or why there is none. */
 async function servingReference(ctx: FlowContext): Promise<{
   model: { name: string; version: number } | null;
+  /** The dataset spec the serving version was trained on: its columns and fairness groups. */
+  spec: DatasetSpec | null;
   profile: ReferenceProfile | null;
   why?: string;
 }> {
   const { app } = ctx;
   const ref = `${app.config.modelName}@champion`;
-  let version;
+  let loaded;
   try {
-    version = await app.registry.resolve(ref);
+    loaded = await app.registry.loadModel(ref);
   } catch {
-    return { model: null, profile: null, why: `no model serves (${ref}): nothing to compare with` };
+    return {
+      model: null,
+      spec: null,
+      profile: null,
+      why: `no model serves (${ref}): nothing to compare with`,
+    };
   }
+  const { version } = loaded;
+  const { spec } = loaded.model;
   const model = { name: version.name, version: version.version };
   const key = `runs/${version.runId}/${REFERENCE_PROFILE_ARTIFACT}`;
   try {
     const bytes = await app.artifacts.get(key);
-    return { model, profile: parseReferenceProfile(bytes.toString("utf8"), key) };
+    return { model, spec, profile: parseReferenceProfile(bytes.toString("utf8"), key) };
   } catch {
     return {
       model,
+      spec,
       profile: null,
       why: `${version.name}/${version.version} has no reference profile (trained before profiles were kept): retrain to compare drift`,
     };

@@ -11,7 +11,13 @@ import {
   foldScoresChart,
   rocCurveChart,
 } from "../charts/index.js";
-import { CREDIT_SCHEMA, type CreditSchema, type TrainingData } from "../data/index.js";
+import {
+  costMatrix,
+  featureColumns,
+  specToJson,
+  type DatasetSpec,
+  type TrainingData,
+} from "../data/index.js";
 import type { AppContext } from "../main.js";
 import {
   ALGORITHM_NAMES,
@@ -29,7 +35,10 @@ import { signatureOf } from "../registry/index.js";
 import type { ActiveRun } from "../tracking/index.js";
 
 export interface TrainFlowOptions {
+  /** The rows and the dataset spec they were validated against (carried by the version). */
   readonly data: TrainingData;
+  /** Registered model the version is added to (default: the configured model name). */
+  readonly modelName?: string;
   readonly trials: number;
   readonly seed: number;
   readonly threads?: number;
@@ -72,6 +81,7 @@ export interface TrainFlowResult {
 }
 
 const MODEL_ARTIFACT = "model/model.json";
+const SPEC_ARTIFACT = "dataset-spec.json";
 
 /**
  * The training flow: validate the data, tune and compare candidates (see `trainModel`), record a
@@ -88,13 +98,15 @@ export async function runTrainFlow(
   opts: TrainFlowOptions,
 ): Promise<TrainFlowResult> {
   const { tracking, registry, config } = ctx;
+  const modelName = opts.modelName ?? config.modelName;
+  const spec = opts.data.spec;
   const top = opts.top ?? 5;
   const kinds = opts.candidates ?? MODEL_KINDS;
   const experiment = await tracking.experiment(config.experimentName);
   const parent = await tracking.startRun({
     experimentId: experiment.id,
     name: `train ${new Date(tracking.now()).toISOString().slice(0, 16).replace("T", " ")}`,
-    tags: { flow: "train", model: config.modelName, actor: opts.actor },
+    tags: { flow: "train", model: modelName, dataset: spec.name, actor: opts.actor },
   });
   opts.onRunStarted?.(parent.id);
   const children: ActiveRun[] = [];
@@ -108,7 +120,10 @@ export async function runTrainFlow(
       nested_cv: Boolean(opts.nestedCv),
       test_fraction: 0.2,
       data_file: basename(data.path),
+      dataset: `${spec.name} v${spec.version}`,
     });
+    // The spec as a file beside the run: what the columns meant when this run trained.
+    await parent.logArtifact(SPEC_ARTIFACT, specToJson(spec));
     await parent.logInputs([
       { name: basename(data.path), digest: data.digest, role: "train", rows: data.rows },
     ]);
@@ -119,6 +134,7 @@ export async function runTrainFlow(
       seed: opts.seed,
       threads: opts.threads,
       candidates: kinds,
+      costs: costMatrix(spec),
       onProgress: opts.onProgress,
     });
     await logTuning(parent, result);
@@ -226,7 +242,7 @@ export async function runTrainFlow(
     opts.onProgress?.("record candidates", recorded.length, recorded.length);
     if (!chosenRun) throw new Error(`chosen candidate ${result.chosen} was not recorded`);
 
-    const body = buildModelBody(result, CREDIT_SCHEMA, {
+    const body = buildModelBody(result, spec, {
       file: basename(data.path),
       sha256: data.digest,
       rows: data.rows,
@@ -240,11 +256,7 @@ export async function runTrainFlow(
     await chosenRun.logArtifact(
       REFERENCE_PROFILE_ARTIFACT,
       JSON.stringify(
-        buildReferenceProfile(
-          CREDIT_SCHEMA,
-          data.table.columns,
-          result.model.predictProba(data.table),
-        ),
+        buildReferenceProfile(spec, data.table.columns, result.model.predictProba(data.table)),
       ),
     );
     await chosenRun.logArtifact(
@@ -254,7 +266,7 @@ export async function runTrainFlow(
         xLabel: "share of the model's decisions",
         horizontal: true,
         bars: Object.entries(body.featureImportance).map(([name, value]) => ({
-          label: labelOf(CREDIT_SCHEMA, name),
+          label: labelOf(spec, name),
           value,
         })),
       }),
@@ -268,12 +280,12 @@ export async function runTrainFlow(
 
     // The model file is stored; registration is one transaction from here.
     const version = await registry.registerVersion({
-      name: config.modelName,
+      name: modelName,
       runId: chosenRun.id,
       artifactPath: `runs/${chosenRun.id}/${MODEL_ARTIFACT}`,
       description: `${result.chosen}, trained on ${data.rows} rows of ${basename(data.path)} (seed ${opts.seed}, ${opts.trials} trials)`,
       tags: { kind: result.model.kind, candidate: result.chosen },
-      signature: signatureOf(CREDIT_SCHEMA),
+      signature: signatureOf(spec),
       inputExample: inputExample(data),
       createdBy: opts.actor,
     });
@@ -373,17 +385,24 @@ function flattenParams(params: TrainResult["params"]): Record<string, string> {
   return out;
 }
 
-function labelOf(schema: CreditSchema, name: string): string {
-  return schema.columns.find((c) => c.name === name)?.label ?? name;
+function labelOf(spec: DatasetSpec, name: string): string {
+  return spec.columns.find((c) => c.name === name)?.label ?? name;
 }
 
-/** The first training row as an applicant record (what the API accepts). */
+/**
+ * A training row as an applicant record (what the API accepts): the first row with no missing
+ * value, else the first row, its missing values left out.
+ */
 function inputExample(data: TrainingData): Record<string, string | number> {
+  const { columns, n } = data.table;
+  let row = 0;
+  while (row < n && columns.some((c) => Number.isNaN(c[row]))) row++;
+  if (row === n) row = 0;
   const example: Record<string, string | number> = {};
-  data.table.features.forEach((feature, j) => {
-    const column = CREDIT_SCHEMA.columns.find((c) => c.name === feature.name);
-    const v = data.table.columns[j][0];
-    if (column) example[column.name] = column.kind === "categorical" ? column.values[v].value : v;
+  featureColumns(data.spec).forEach((column, j) => {
+    const v = columns[j][row];
+    if (Number.isNaN(v)) return;
+    example[column.name] = column.kind === "categorical" ? column.values[v].value : v;
   });
   return example;
 }

@@ -82,4 +82,26 @@ describe("information value", () => {
     // Two bins, (3 good, 0 bad) and (0 good, 3 bad): shares 3.5/4 against 0.5/4.
     expect(iv[1]).toBeCloseTo(2 * (3 / 4) * Math.log(7), 12);
   });
+
+  it("bins a missing category on its own, and scores an all-missing feature zero", () => {
+    // Level 0 and level 1 alike (1 bad of 2 each); every NaN row bad.
+    const y = Uint8Array.of(0, 1, 0, 1, 1, 1);
+    const t: LabeledTable = {
+      features: [
+        { name: "level", kind: "categorical", nCategories: 2 },
+        { name: "blank", kind: "numeric" },
+      ],
+      columns: [Float64Array.of(0, 0, 1, 1, NaN, NaN), new Float64Array(6).fill(NaN)],
+      n: 6,
+      y,
+    };
+    const iv = informationValue(t, { smoothing: 0.5 });
+    // B = 3 bins; bad shares 1.5/5.5, 1.5/5.5, 2.5/5.5; good shares 1.5/3.5, 1.5/3.5, 0.5/3.5.
+    const pb = [1.5 / 5.5, 1.5 / 5.5, 2.5 / 5.5];
+    const pg = [1.5 / 3.5, 1.5 / 3.5, 0.5 / 3.5];
+    const expected = pb.reduce((a, b, s) => a + (b - pg[s]) * Math.log(b / pg[s]), 0);
+    expect(iv[0]).toBeCloseTo(expected, 12);
+    expect(iv[1]).toBe(0);
+    expect(selectByIv(t, 1)).toEqual([0]);
+  });
 });

@@ -1,5 +1,12 @@
 import { AppError } from "../core/errors.js";
-import { CREDIT_SCHEMA, type DataSource, isNumberText, openCsv } from "../data/index.js";
+import {
+  type DataSource,
+  type DatasetSpec,
+  defaultSpec,
+  isNumberText,
+  missingTexts,
+  openCsv,
+} from "../data/index.js";
 
 /** One column of a dataset as the drift tests take it. */
 export type DriftColumn =
@@ -12,18 +19,24 @@ const MISSING = new Set(["", "na", "n/a", "nan", "null", "?"]);
 
 const isMissing = (cell: string) => MISSING.has(cell.trim().toLowerCase());
 
-/**
- * Reads a CSV into columns for drift testing. A column of the credit schema keeps the schema's
- * kind; any other column is numeric when every present cell is a number, categorical otherwise.
- * Missing cells (empty, NA, N/A, NaN, null, ?) are kept as NaN or null, so the tests can count them
- * instead of silently dropping them. The label column `class`, if present, is left out unless
- * `keep` names it.
- */
 /** A cell as a number, or NaN when missing; null when it is not a number at all. */
-function numberOf(cell: string): number | null {
+function numberOf(cell: string, missing: (cell: string) => boolean): number | null {
   const t = cell.trim();
-  if (isMissing(t)) return NaN;
+  if (missing(t)) return NaN;
   return isNumberText(t) ? Number(t) : null;
+}
+
+/** The missing test of a column: the common texts and, for a spec's feature, its own. */
+function missingTest(spec: DatasetSpec | undefined, name: string): (cell: string) => boolean {
+  const column = spec?.columns.find((c) => c.name === name);
+  if (spec === undefined || (column?.kind !== "numeric" && column?.kind !== "categorical")) {
+    return isMissing;
+  }
+  const own = missingTexts(spec, column);
+  return (cell) => {
+    const t = cell.trim().toLowerCase();
+    return MISSING.has(t) || own.has(t);
+  };
 }
 
 /**
@@ -33,8 +46,10 @@ function numberOf(cell: string): number | null {
 export async function* streamDriftFrames(
   source: DataSource,
   schema: readonly { readonly name: string; readonly kind: "numeric" | "categorical" }[],
-  chunkRows = 8192,
+  options: { readonly spec?: DatasetSpec; readonly chunkRows?: number } = {},
 ): AsyncGenerator<Record<string, Float64Array | (string | null)[]>> {
+  const chunkRows = options.chunkRows ?? 8192;
+  const missing = schema.map((c) => missingTest(options.spec, c.name));
   const input = await openCsv(source);
   try {
     const header = input.header.map((h) => h.trim());
@@ -54,7 +69,7 @@ export async function* streamDriftFrames(
           const values = new Float64Array(n);
           for (let i = 0; i < n; i++) {
             const cell = batch.records[i][at[j]] ?? "";
-            const v = numberOf(cell);
+            const v = numberOf(cell, missing[j]);
             if (v === null) {
               throw new AppError(
                 "VALIDATION_FAILED",
@@ -67,7 +82,7 @@ export async function* streamDriftFrames(
         } else {
           frame[column.name] = batch.records.map((r) => {
             const cell = r[at[j]] ?? "";
-            return isMissing(cell) ? null : cell.trim();
+            return missing[j](cell) ? null : cell.trim();
           });
         }
       });
@@ -78,10 +93,18 @@ export async function* streamDriftFrames(
   }
 }
 
+/**
+ * Reads a CSV into columns for drift testing. A feature column of the dataset spec (default:
+ * German credit) keeps the spec's kind; any other column is numeric when every present cell is a
+ * number, categorical otherwise. Missing cells (empty, NA, N/A, NaN, null, ?, and the spec's own
+ * missing texts) are kept as NaN or null, so the tests can count them instead of silently
+ * dropping them. The spec's target, id and ignored columns are left out unless `keep` names them.
+ */
 export async function readDriftColumns(
   source: DataSource,
-  options: { readonly keep?: readonly string[] } = {},
+  options: { readonly spec?: DatasetSpec; readonly keep?: readonly string[] } = {},
 ): Promise<DriftColumn[]> {
+  const spec = options.spec ?? defaultSpec();
   const input = await openCsv(source);
   const header = input.header.map((h) => h.trim());
   const cells: string[][] = header.map(() => []);
@@ -94,14 +117,23 @@ export async function readDriftColumns(
   } finally {
     await input.close();
   }
-  const schemaKind = new Map(CREDIT_SCHEMA.columns.map((c) => [c.name, c.kind]));
+  const byName = new Map(spec.columns.map((c) => [c.name, c]));
+  const left = new Set([
+    spec.target.name,
+    ...spec.columns.filter((c) => c.kind === "id" || c.kind === "ignored").map((c) => c.name),
+  ]);
   const out: DriftColumn[] = [];
   header.forEach((name, j) => {
-    if (name === "" || (name === "class" && !options.keep?.includes(name))) return;
+    if (name === "" || (left.has(name) && !options.keep?.includes(name))) return;
+    const specColumn = byName.get(name);
+    const isMissing = missingTest(spec, name);
     const column = cells[j];
     const kind =
-      schemaKind.get(name) ??
-      (column.every((c) => isMissing(c) || isNumberText(c.trim())) ? "numeric" : "categorical");
+      specColumn?.kind === "numeric" || specColumn?.kind === "categorical"
+        ? specColumn.kind
+        : column.every((c) => isMissing(c) || isNumberText(c.trim()))
+          ? "numeric"
+          : "categorical";
     if (kind === "numeric") {
       const values = new Float64Array(column.length);
       column.forEach((c, i) => {

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { AppError } from "../core/errors.js";
-import { CREDIT_SCHEMA, DEFAULT_DATA_PATH, readDataset } from "../data/index.js";
+import { DEFAULT_DATA_PATH, readDataset, defaultSpec, featureColumns } from "../data/index.js";
 import {
   columnDrift,
   defaultTest,
@@ -15,6 +15,9 @@ import {
   largeNumericReference,
   range,
 } from "./drift-test-support.js";
+
+const GERMAN = defaultSpec();
+const GERMAN_COLUMNS = featureColumns(GERMAN);
 
 const num = (name: string): ColumnSchema => ({ name, kind: "numeric" });
 const cat = (name: string): ColumnSchema => ({ name, kind: "categorical" });
@@ -46,7 +49,7 @@ describe("German credit (reference of 1000 rows)", () => {
     schema = table.features.map((f) => ({ name: f.name, kind: f.kind }));
     frame = {};
     table.features.forEach((f, j) => {
-      const column = CREDIT_SCHEMA.columns.find((c) => c.name === f.name);
+      const column = GERMAN_COLUMNS.find((c) => c.name === f.name);
       // The ML table stores a category as its index into the schema's values.
       frame[f.name] =
         column?.kind === "categorical"

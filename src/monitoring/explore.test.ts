@@ -1,12 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { CREDIT_SCHEMA, DEFAULT_DATA_PATH, readDataset } from "../data/index.js";
+import { DEFAULT_DATA_PATH, readDataset, defaultSpec, featureColumns } from "../data/index.js";
 import type { DriftColumn } from "./columns.js";
 import { ivStrength, profileData } from "./explore.js";
+
+const GERMAN = defaultSpec();
+const GERMAN_COLUMNS = featureColumns(GERMAN);
 
 describe("data profile", () => {
   it("gives the weight of evidence and information value of German credit's checking status", async () => {
     const { table } = await readDataset(DEFAULT_DATA_PATH);
-    const columns: DriftColumn[] = CREDIT_SCHEMA.columns.map((c, j) =>
+    const columns: DriftColumn[] = GERMAN_COLUMNS.map((c, j) =>
       c.kind === "numeric"
         ? { name: c.name, kind: "numeric", values: Float64Array.from(table.columns[j]) }
         : {

@@ -4,10 +4,12 @@
  * group shows as small instead of as a confident number.
  */
 
+import type { FairnessAttribute, FairnessGroup } from "../data/index.js";
+
 /** One decision as fairness needs it. */
 export interface FairnessRow {
-  readonly age: number;
-  readonly foreignWorker: string;
+  /** The applicant's values by column name (a decision's input), read for the groups. */
+  readonly values: Readonly<Record<string, unknown>>;
   /** The decision: approved (risk `good`) or refused. */
   readonly approved: boolean;
   /** What happened, when known: `good` (repaid) or `bad`. */
@@ -30,8 +32,10 @@ export interface GroupStats {
 }
 
 export interface FairnessComparison {
-  /** What splits the applicants, e.g. `age` or `foreign_worker`. */
+  /** What splits the applicants: the column, e.g. `age` or `foreign_worker`. */
   readonly attribute: string;
+  /** Its readable name, e.g. `Age band` (absent in reports stored before dataset specs). */
+  readonly label?: string;
   /** The group compared (conventionally the protected one) and the reference group. */
   readonly group: GroupStats;
   readonly reference: GroupStats;
@@ -47,9 +51,6 @@ export interface FairnessComparison {
 
 /** Below this many decisions a group is flagged small. */
 export const SMALL_GROUP = 30;
-
-/** The age that splits young applicants from the rest (German credit's usual cut). */
-export const YOUNG_BELOW = 25;
 
 /** What a group's figures are made of; rows can be counted one at a time (a stream). */
 interface GroupCounts {
@@ -105,11 +106,17 @@ export function compare(
   referenceName: string,
   referenceRows: readonly FairnessRow[],
 ): FairnessComparison {
-  return compareStats(attribute, stats(groupName, groupRows), stats(referenceName, referenceRows));
+  return compareStats(
+    attribute,
+    attribute,
+    stats(groupName, groupRows),
+    stats(referenceName, referenceRows),
+  );
 }
 
 function compareStats(
   attribute: string,
+  label: string,
   group: GroupStats,
   reference: GroupStats,
 ): FairnessComparison {
@@ -130,6 +137,7 @@ function compareStats(
   } else eod = group.truePositiveRate - reference.truePositiveRate;
   return {
     attribute,
+    label,
     group,
     reference,
     approvalRateRatio: ratio,
@@ -139,36 +147,58 @@ function compareStats(
 }
 
 /**
- * The two comparisons credit regulators ask about: applicants under 25 against the older ones,
- * and foreign workers against the others.
+ * The comparisons a dataset spec asks for: per fairness attribute, each of its groups against
+ * the reference group (German credit: under 25 against 25 or older, foreign workers against the
+ * others, women against men).
  */
-export function creditFairness(rows: readonly FairnessRow[]): FairnessComparison[] {
-  const counter = new FairnessCounter();
+export function fairnessOf(
+  attributes: readonly FairnessAttribute[],
+  rows: readonly FairnessRow[],
+): FairnessComparison[] {
+  const counter = new FairnessCounter(attributes);
   for (const r of rows) counter.add(r);
   return counter.result();
 }
 
-/** `creditFairness` one decision at a time: four groups' counts, whatever the number of rows. */
+/** Whether a value belongs to a group: one of its values, or within its band `[min, max)`. */
+function inGroup(group: FairnessGroup, value: unknown): boolean {
+  if (group.values !== undefined) return typeof value === "string" && group.values.includes(value);
+  if (typeof value !== "number" || !Number.isFinite(value)) return false;
+  return (
+    (group.min === undefined || value >= group.min) &&
+    (group.max === undefined || value < group.max)
+  );
+}
+
+/**
+ * `fairnessOf` one decision at a time: per attribute and group its counts, whatever the number
+ * of rows. An applicant whose value is missing or in no group counts for none of that
+ * attribute's groups.
+ */
 export class FairnessCounter {
-  private readonly young = noCounts();
-  private readonly older = noCounts();
-  private readonly foreign = noCounts();
-  private readonly local = noCounts();
+  private readonly counts: GroupCounts[][];
+
+  constructor(private readonly attributes: readonly FairnessAttribute[]) {
+    this.counts = attributes.map((a) => a.groups.map(noCounts));
+  }
 
   add(r: FairnessRow): void {
-    // An applicant without a known age is in neither age group.
-    if (Number.isFinite(r.age)) count(r.age < YOUNG_BELOW ? this.young : this.older, r);
-    count(r.foreignWorker === "yes" ? this.foreign : this.local, r);
+    this.attributes.forEach((a, i) => {
+      const value = r.values[a.column];
+      const g = a.groups.findIndex((group) => inGroup(group, value));
+      if (g >= 0) count(this.counts[i][g], r);
+    });
   }
 
   result(): FairnessComparison[] {
-    return [
-      compareStats(
-        "age",
-        statsOf(`< ${YOUNG_BELOW}`, this.young),
-        statsOf(`≥ ${YOUNG_BELOW}`, this.older),
-      ),
-      compareStats("foreign_worker", statsOf("yes", this.foreign), statsOf("no", this.local)),
-    ];
+    return this.attributes.flatMap((a, i) => {
+      const ref = a.groups.findIndex((g) => g.name === a.reference);
+      const reference = statsOf(a.reference, this.counts[i][ref]);
+      return a.groups.flatMap((g, k) =>
+        k === ref
+          ? []
+          : [compareStats(a.column, a.label, statsOf(g.name, this.counts[i][k]), reference)],
+      );
+    });
   }
 }

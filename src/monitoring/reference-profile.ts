@@ -1,5 +1,5 @@
 import { AppError } from "../core/errors.js";
-import type { CreditSchema } from "../data/index.js";
+import { type DatasetSpec, featureColumns } from "../data/index.js";
 import type { DriftFrame } from "./drift.js";
 
 /**
@@ -35,11 +35,12 @@ export type ProfileColumn =
 export const REFERENCE_PROFILE_ARTIFACT = "model/reference-profile.json";
 
 /**
- * The profile of a table in the schema's encoding (categorical values as indices into the
- * column's values; NaN for a missing value) and the model's probabilities on it.
+ * The profile of a table in the spec's encoding (its feature columns in order, categorical
+ * values as indices into the column's values, NaN for a missing value) and the model's
+ * probabilities on it.
  */
 export function buildReferenceProfile(
-  schema: CreditSchema,
+  spec: DatasetSpec,
   columns: readonly Float64Array[],
   probabilityBad: ArrayLike<number>,
 ): ReferenceProfile {
@@ -47,7 +48,7 @@ export function buildReferenceProfile(
   return {
     format: "riskometer-reference-profile/1",
     rows,
-    columns: schema.columns.map((column, j) => {
+    columns: featureColumns(spec).map((column, j) => {
       const values = columns[j];
       let missing = 0;
       if (column.kind === "numeric") {

@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { all, drawnText, parseXml, type XmlElement } from "../charts/chart-test-support.js";
 import { AppError } from "../core/errors.js";
-import { CREDIT_SCHEMA, DEFAULT_DATA_PATH, readDataset } from "../data/index.js";
+import { DEFAULT_DATA_PATH, readDataset, defaultSpec, featureColumns } from "../data/index.js";
 import { detectDrift, type ColumnSchema, type DatasetDrift, type DriftFrame } from "./drift.js";
-import { compare, creditFairness, type FairnessRow } from "./fairness.js";
+import { compare, fairnessOf, type FairnessRow } from "./fairness.js";
 import { qualityReport } from "./quality.js";
 import {
   HISTOGRAM_BINS,
@@ -13,6 +13,9 @@ import {
   thinCurve,
   type DriftReportInput,
 } from "./report-html.js";
+
+const GERMAN = defaultSpec();
+const GERMAN_COLUMNS = featureColumns(GERMAN);
 
 /** Deterministic pseudo-random numbers in [0, 1) (mulberry32). */
 function random(seed: number): () => number {
@@ -140,7 +143,7 @@ describe("featureDistributions", () => {
 });
 
 describe("renderDriftReportHtml: a German-credit-like report", () => {
-  const schema: ColumnSchema[] = CREDIT_SCHEMA.columns.map((c) => ({
+  const schema: ColumnSchema[] = GERMAN_COLUMNS.map((c) => ({
     name: c.name,
     kind: c.kind,
   }));
@@ -186,7 +189,7 @@ describe("renderDriftReportHtml: a German-credit-like report", () => {
     const { table } = await readDataset(DEFAULT_DATA_PATH);
     const frame: Record<string, Float64Array | (string | null)[]> = {};
     table.features.forEach((f, j) => {
-      const column = CREDIT_SCHEMA.columns.find((c) => c.name === f.name);
+      const column = GERMAN_COLUMNS.find((c) => c.name === f.name);
       frame[f.name] =
         column?.kind === "categorical"
           ? Array.from(table.columns[j], (v) => (Number.isNaN(v) ? null : column.values[v].value))
@@ -278,14 +281,13 @@ describe("renderDriftReportHtml: a German-credit-like report", () => {
     const probabilities = Float64Array.from({ length: 300 }, () => next());
     const outcomes = Uint8Array.from(probabilities, (p) => (next() < p ? 1 : 0));
     const rows: FairnessRow[] = Array.from({ length: 300 }, (_, i) => ({
-      age: Number(cur.age[i]),
-      foreignWorker: String(cur.foreign_worker[i]),
+      values: { age: Number(cur.age[i]), foreign_worker: String(cur.foreign_worker[i]) },
       approved: probabilities[i] < 0.5,
       outcome: outcomes[i] ? "bad" : "good",
     }));
     const html = germanReport(cur, {
       quality: qualityReport(outcomes, probabilities, 0.35),
-      fairness: creditFairness(rows),
+      fairness: fairnessOf(GERMAN.fairness, rows),
     });
     const root = parseHtml(html);
     const quality = byId(root, "quality");
@@ -297,8 +299,8 @@ describe("renderDriftReportHtml: a German-credit-like report", () => {
       "ROC curve",
     ]);
     const fairness = text(byId(root, "fairness"));
-    expect(fairness).toContain("age: < 25 vs ≥ 25");
-    expect(fairness).toContain("foreign_worker: yes vs no");
+    expect(fairness).toContain("Age band: under 25 vs 25 or older");
+    expect(fairness).toContain("Foreign worker: foreign worker vs not a foreign worker");
     expect(fairness).toContain("small group");
     expect(fairness).toMatch(
       /The group \S+ \(\w+\) has \d+ decisions? \(fewer than 30\): read its rates with care/,
@@ -419,8 +421,7 @@ describe("renderDriftReportHtml: sections and edge cases", () => {
   it("flags an approval-rate ratio below 0.8", () => {
     const rows = (n: number, approved: number): FairnessRow[] =>
       Array.from({ length: n }, (_, i) => ({
-        age: 30,
-        foreignWorker: "no",
+        values: { age: 30, foreign_worker: "no" },
         approved: i < approved,
         outcome: "good",
       }));

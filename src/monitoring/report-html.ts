@@ -624,16 +624,18 @@ function comparison(f: FairnessComparison): string {
         }`;
   const eod =
     f.equalOpportunityDifference === null ? "—" : formatSigned(f.equalOpportunityDifference);
+  // Reports stored before specs named their attributes by column only.
+  const label = f.label ?? f.attribute;
   const warnings = [f.group, f.reference]
     .filter((g) => g.small)
     .map(
       (g) =>
-        `The group ${g.group} (${f.attribute}) has ${g.decisions} decision${g.decisions === 1 ? "" : "s"} (fewer than ${SMALL_GROUP}): read its rates with care.`,
+        `The group ${g.group} (${label}) has ${g.decisions} decision${g.decisions === 1 ? "" : "s"} (fewer than ${SMALL_GROUP}): read its rates with care.`,
     );
   return [
-    `<h3>${esc(f.attribute)}: ${esc(f.group.group)} vs ${esc(f.reference.group)}</h3>`,
+    `<h3>${esc(label)}: ${esc(f.group.group)} vs ${esc(f.reference.group)}</h3>`,
     table(
-      `Decisions by ${f.attribute}`,
+      `Decisions by ${label}`,
       [
         "Group",
         "Decisions",

@@ -6,7 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { Rng } from "../core/rng.js";
-import { CREDIT_SCHEMA, DEFAULT_DATA_PATH, readDataset } from "../data/index.js";
+import { DEFAULT_DATA_PATH, readDataset, defaultSpec, featureColumns } from "../data/index.js";
 import {
   detectDrift,
   type ColumnSchema,
@@ -24,6 +24,9 @@ import {
 import type { DriftTestName } from "./drift-tests.js";
 import { buildReferenceProfile, profileFrame, type ReferenceProfile } from "./reference-profile.js";
 import { DriftAccumulator, SlotIndex, type StreamingDriftOptions } from "./streaming-drift.js";
+
+const GERMAN = defaultSpec();
+const GERMAN_COLUMNS = featureColumns(GERMAN);
 
 const num = (name: string): ColumnSchema => ({ name, kind: "numeric" });
 const cat = (name: string): ColumnSchema => ({ name, kind: "categorical" });
@@ -504,13 +507,13 @@ describe("German credit: the bundled data as reference, 50,000 resampled rows wi
   beforeAll(async () => {
     const { table } = await readDataset(DEFAULT_DATA_PATH);
     schema = table.features.map((f) => ({ name: f.name, kind: f.kind }));
-    profile = buildReferenceProfile(CREDIT_SCHEMA, table.columns, new Float64Array(table.n));
+    profile = buildReferenceProfile(GERMAN, table.columns, new Float64Array(table.n));
     const rng = new Rng(9);
     const rows = Int32Array.from({ length: 50_000 }, () => rng.int(table.n));
     reference = {};
     current = {};
     table.features.forEach((f, j) => {
-      const column = CREDIT_SCHEMA.columns.find((c) => c.name === f.name);
+      const column = GERMAN_COLUMNS.find((c) => c.name === f.name);
       const values = table.columns[j];
       if (column?.kind === "categorical") {
         // The ML table stores a category as its index into the schema's values.

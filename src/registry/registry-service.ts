@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { requireRole, type User } from "../auth/users.js";
 import { AppError } from "../core/errors.js";
-import type { CreditSchema } from "../data/index.js";
+import { featureColumns, type DatasetSpec } from "../data/index.js";
 import { parseModel, type LoadedModel } from "../ml/index.js";
 import type { ArtifactStore } from "../storage/artifacts/index.js";
 import { checkAlias, checkModelName, type SqlRegistryStore } from "./sql-registry-store.js";
@@ -64,20 +64,26 @@ export function parseModelRef(text: string): ModelRef {
   );
 }
 
-/** The feature schema a model version accepts, from the credit schema it was trained on. */
-export function signatureOf(schema: CreditSchema): ModelSignature {
+/** The feature schema a model version accepts, from the dataset spec it was trained on. */
+export function signatureOf(spec: DatasetSpec): ModelSignature {
   return {
-    inputs: schema.columns.map((c) =>
+    dataset: { name: spec.name, version: spec.version },
+    inputs: featureColumns(spec).map((c) =>
       c.kind === "categorical"
         ? {
             name: c.name,
             type: "categorical",
             label: c.label,
             values: c.values.map((v) => v.value),
+            optional: c.allowMissing,
           }
-        : { name: c.name, type: "numeric", label: c.label },
+        : { name: c.name, type: "numeric", label: c.label, optional: c.allowMissing },
     ),
-    output: { name: schema.target.name, values: [...schema.target.values] },
+    output: {
+      name: spec.target.name,
+      values: spec.target.values.map((v) => v.value),
+      riskClass: spec.target.riskClass,
+    },
   };
 }
 

@@ -21,11 +21,20 @@ export interface SignatureColumn {
   readonly type: "numeric" | "categorical";
   readonly values?: readonly string[];
   readonly label?: string;
+  /** May be missing (absent or a missing-value text); the model scores it as missing. */
+  readonly optional?: boolean;
 }
 
 export interface ModelSignature {
+  /** The dataset spec the version was trained on (absent for versions from before specs). */
+  readonly dataset?: { readonly name: string; readonly version: number };
   readonly inputs: readonly SignatureColumn[];
-  readonly output: { readonly name: string; readonly values: readonly string[] };
+  readonly output: {
+    readonly name: string;
+    readonly values: readonly string[];
+    /** The target value that means default (absent for versions from before specs). */
+    readonly riskClass?: string;
+  };
 }
 
 export interface ModelVersion {

@@ -1,12 +1,14 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { Rng } from "../core/rng.js";
-import { CREDIT_SCHEMA, DEFAULT_DATA_PATH, readDataset } from "../data/index.js";
+import { DEFAULT_DATA_PATH, readDataset, defaultSpec } from "../data/index.js";
 import { decisionValues, newDecisionId, toDecisionRow } from "../decisions/index.js";
 import { type ModelKind, fitPipeline } from "../ml/index.js";
 import type { LabeledTable } from "../ml/types.js";
 import { type DecisionContext, DecisionEncoder, decision } from "./decide.js";
 import { decideBatch } from "./scoring-jobs.js";
 import { Scorer } from "./scoring.js";
+
+const GERMAN = defaultSpec();
 
 let data: LabeledTable;
 const scorers = new Map<ModelKind, Scorer>();
@@ -15,7 +17,7 @@ beforeAll(async () => {
   data = (await readDataset(DEFAULT_DATA_PATH)).table;
   for (const kind of ["logreg", "gbdt"] as const) {
     const pipeline = fitPipeline(data, { kind, params: { gbdt: { nRounds: 40 } } }, new Rng(3));
-    scorers.set(kind, new Scorer({ name: "credit", version: 2, pipeline, schema: CREDIT_SCHEMA }));
+    scorers.set(kind, new Scorer({ name: "credit", version: 2, pipeline, spec: GERMAN }));
   }
 });
 

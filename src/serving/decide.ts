@@ -1,4 +1,4 @@
-import type { CreditSchema } from "../data/index.js";
+import { type DatasetSpec, type FeatureColumn, featureColumns } from "../data/index.js";
 import type { DecisionSource, DecisionTuple, NewDecision } from "../decisions/types.js";
 import { reasonFor, type Reason } from "../ml/index.js";
 import { type Scored, type Scorer, topReasonsBuffer } from "./scoring.js";
@@ -12,23 +12,26 @@ export interface DecisionContext {
   readonly batchId: string | null;
 }
 
-/** Which model made a decision, and on which schema. */
+/** Which model made a decision, and on which dataset spec. */
 export interface DecidingModel {
   readonly name: string;
   readonly version: number;
   readonly threshold: number;
-  readonly schema: CreditSchema;
+  readonly spec: DatasetSpec;
 }
 
-/** The canonical applicant (schema values by column name) that a decision records. */
+/**
+ * The canonical applicant (spec values by feature column name; null for a missing value) that a
+ * decision records.
+ */
 export function canonicalInput(
-  schema: CreditSchema,
+  spec: DatasetSpec,
   values: ArrayLike<number>,
-): Record<string, string | number> {
-  const out: Record<string, string | number> = {};
-  schema.columns.forEach((column, j) => {
+): Record<string, string | number | null> {
+  const out: Record<string, string | number | null> = {};
+  featureColumns(spec).forEach((column, j) => {
     const v = values[j];
-    out[column.name] = column.kind === "categorical" ? column.values[v].value : v;
+    out[column.name] = v !== v ? null : column.kind === "categorical" ? column.values[v].value : v;
   });
   return out;
 }
@@ -45,7 +48,7 @@ export function decision(
     readonly extras?: Record<string, string>;
   },
 ): NewDecision {
-  const input = canonicalInput(model.schema, values);
+  const input = canonicalInput(model.spec, values);
   return {
     id: at.id,
     createdAt: context.createdAt,
@@ -68,29 +71,32 @@ export function decision(
  * Turns a file's decisions straight into decision-log tuples, the same values as
  * `decisionValues(toDecisionRow(decision(…)))` (a test holds them equal row for row) at a
  * fraction of the cost: the JSON of the input and of the reasons is joined from pieces made once
- * per schema and category, without building the objects. A 100,000-row file spends much of its
+ * per spec and category, without building the objects. A 100,000-row file spends much of its
  * time here otherwise; no JSON library serialises a fixed shape faster than a template.
  */
 export class DecisionEncoder {
-  /** Per schema column: `"name":` with its separator. */
+  /** Per feature column: `"name":` with its separator. */
   private readonly keys: string[];
   /** Per categorical column: each category's value as JSON; null for numeric columns. */
   private readonly categories: (string[] | null)[];
   /** Per categorical column and category: a reason's JSON before and after its contribution. */
   private readonly reasonParts: ([string, string][] | null)[];
   private readonly top = topReasonsBuffer();
+  private readonly columns: readonly FeatureColumn[];
 
   constructor(private readonly scorer: Scorer) {
-    const { schema } = scorer;
-    this.keys = schema.columns.map((c, j) => `${j === 0 ? "{" : ","}${JSON.stringify(c.name)}:`);
-    this.categories = schema.columns.map((c) =>
+    const { spec } = scorer;
+    const columns = featureColumns(spec);
+    this.keys = columns.map((c, j) => `${j === 0 ? "{" : ","}${JSON.stringify(c.name)}:`);
+    this.categories = columns.map((c) =>
       c.kind === "categorical" ? c.values.map((v) => JSON.stringify(v.value)) : null,
     );
-    this.reasonParts = schema.columns.map((c) =>
+    this.reasonParts = columns.map((c) =>
       c.kind === "categorical"
-        ? c.values.map((_, v) => reasonParts(reasonFor(schema, c.name, v, 0)))
+        ? c.values.map((_, v) => reasonParts(reasonFor(spec, c.name, v, 0)))
         : null,
     );
+    this.columns = columns;
   }
 
   /** Scores one applicant and returns its decision's tuple. */
@@ -110,7 +116,9 @@ export class DecisionEncoder {
     let input = "";
     for (let j = 0; j < keys.length; j++) {
       const names = categories[j];
-      input += keys[j] + (names === null ? JSON.stringify(values[j]) : names[values[j]]);
+      const v = values[j];
+      // A missing value (NaN) is null, as in canonicalInput.
+      input += keys[j] + (v !== v ? "null" : names === null ? JSON.stringify(v) : names[v]);
     }
     if (at.extras) {
       const extra = JSON.stringify(at.extras);
@@ -122,8 +130,7 @@ export class DecisionEncoder {
       const f = top.features[r];
       const x = values[f];
       const [head, tail] =
-        this.reasonParts[f]?.[x] ??
-        reasonParts(reasonFor(scorer.schema, scorer.schema.columns[f].name, x, 0));
+        this.reasonParts[f]?.[x] ?? reasonParts(reasonFor(scorer.spec, this.columns[f].name, x, 0));
       reasons += `${r === 0 ? "" : ","}${head}${JSON.stringify(top.contributions[r])}${tail}`;
     }
     reasons += "]";

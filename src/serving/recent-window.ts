@@ -1,5 +1,5 @@
 import { Gauge, type Registry } from "prom-client";
-import type { CreditSchema } from "../data/index.js";
+import { type DatasetSpec, type FeatureColumn, featureColumns } from "../data/index.js";
 import { type DatasetDrift, detectDrift } from "../monitoring/drift.js";
 import { type ReferenceProfile, profileFrame } from "../monitoring/reference-profile.js";
 
@@ -17,19 +17,17 @@ const RECOMPUTE_MS = 10_000;
  * reports this is what shows a shift within minutes.
  */
 export class RecentWindow {
-  private readonly values: Float64Array[];
+  /** The serving version's feature columns and, per column, the window's values. */
+  private columns: readonly FeatureColumn[] = [];
+  private values: Float64Array[] = [];
   private readonly probabilities = new Float64Array(RECENT_WINDOW);
   private readonly bad = new Uint8Array(RECENT_WINDOW);
   private next = 0;
   private size = 0;
-  private reference: { schema: CreditSchema; profile: ReferenceProfile } | null = null;
+  private reference: ReferenceProfile | null = null;
   private cached: { at: number; drift: DatasetDrift | null } | null = null;
 
-  constructor(
-    private readonly schema: CreditSchema,
-    registry: Registry,
-  ) {
-    this.values = schema.columns.map(() => new Float64Array(RECENT_WINDOW));
+  constructor(registry: Registry) {
     const gauge = (name: string, help: string, labelNames: string[], fill: (g: Gauge) => void) =>
       new Gauge({
         name,
@@ -89,8 +87,13 @@ export class RecentWindow {
     );
   }
 
-  /** A new version serves: its decisions start a new window, compared once its reference loads. */
-  restart(): void {
+  /**
+   * A new version serves: its decisions (on its dataset spec) start a new window, compared once
+   * its reference loads.
+   */
+  restart(spec: DatasetSpec): void {
+    this.columns = featureColumns(spec);
+    this.values = this.columns.map(() => new Float64Array(RECENT_WINDOW));
     this.reference = null;
     this.size = 0;
     this.next = 0;
@@ -99,11 +102,11 @@ export class RecentWindow {
 
   /** The serving version's reference profile (null when it has none). */
   setReference(profile: ReferenceProfile | null): void {
-    this.reference = profile ? { schema: this.schema, profile } : null;
+    this.reference = profile;
     this.cached = null;
   }
 
-  /** One decision: the applicant's values (one per schema column, as validated). */
+  /** One decision: the applicant's values (one per feature column of the spec, as validated). */
   add(values: ArrayLike<number>, probabilityBad: number, bad: boolean): void {
     const at = this.next;
     for (let j = 0; j < this.values.length; j++) this.values[j][at] = values[j];
@@ -119,7 +122,7 @@ export class RecentWindow {
     let drift: DatasetDrift | null = null;
     if (this.reference && this.size > 0) {
       const current: Record<string, (string | null)[] | Float64Array> = {};
-      this.schema.columns.forEach((column, j) => {
+      this.columns.forEach((column, j) => {
         const held = this.values[j].subarray(0, this.size);
         current[column.name] =
           column.kind === "numeric"
@@ -127,8 +130,8 @@ export class RecentWindow {
             : Array.from(held, (v) => column.values[v]?.value ?? null);
       });
       drift = detectDrift(
-        this.schema.columns.map((c) => ({ name: c.name, kind: c.kind })),
-        profileFrame(this.reference.profile),
+        this.columns.map((c) => ({ name: c.name, kind: c.kind })),
+        profileFrame(this.reference),
         current,
       );
     }

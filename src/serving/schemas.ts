@@ -177,6 +177,12 @@ export const MODEL_VERSION_SCHEMA = {
       type: "object",
       description: "The feature schema the version accepts",
       properties: {
+        dataset: {
+          type: "object",
+          description: "The dataset spec the version was trained on",
+          properties: { name: { type: "string" }, version: { type: "integer" } },
+          required: ["name", "version"],
+        },
         inputs: {
           type: "array",
           items: {
@@ -186,6 +192,7 @@ export const MODEL_VERSION_SCHEMA = {
               type: { type: "string", enum: ["numeric", "categorical"] },
               values: { type: "array", items: { type: "string" } },
               label: { type: "string" },
+              optional: { type: "boolean" },
             },
             required: ["name", "type"],
           },
@@ -195,6 +202,7 @@ export const MODEL_VERSION_SCHEMA = {
           properties: {
             name: { type: "string" },
             values: { type: "array", items: { type: "string" } },
+            riskClass: { type: "string" },
           },
           required: ["name", "values"],
         },

@@ -1,4 +1,4 @@
-import type { CreditSchema } from "../data/index.js";
+import type { DatasetSpec } from "../data/index.js";
 import type { DecisionTuple } from "../decisions/types.js";
 import { FittedPipeline, type PipelineJson } from "../ml/index.js";
 import { type DecisionContext, DecisionEncoder } from "./decide.js";
@@ -12,13 +12,13 @@ import { Scorer } from "./scoring.js";
 
 /** One batch of a file, as the reader validated it. */
 export interface DecideBatchInput {
-  /** One column per schema column, values as the validator produces them. */
+  /** One column per feature column of the spec, values as the validator produces them. */
   readonly columns: readonly Float64Array[];
   readonly n: number;
   readonly rowNumbers: Int32Array;
   /** Ids for the rows' decisions, made by the caller (ids increase within a process). */
   readonly ids: readonly string[];
-  /** Columns outside the schema, passed through into each decision's input. */
+  /** Columns outside the spec, passed through into each decision's input. */
   readonly extras: { readonly header: readonly string[]; readonly values: string[][] };
   readonly context: DecisionContext;
   /** Also explain `good` rows; `bad` ones always are. */
@@ -30,7 +30,7 @@ export interface DecideShared {
   readonly name: string;
   readonly version: number;
   readonly model: PipelineJson;
-  readonly schema: CreditSchema;
+  readonly spec: DatasetSpec;
 }
 
 /** The batch's decisions as rows of the decision log (`decisionValues`), in row order. */
@@ -70,7 +70,7 @@ export function decideBatchJob(shared: DecideShared, input: DecideBatchInput): D
       name: shared.name,
       version: shared.version,
       pipeline: FittedPipeline.fromJSON(shared.model),
-      schema: shared.schema,
+      spec: shared.spec,
     });
     encoder = new DecisionEncoder(scorer);
     encoders.set(shared, encoder);

@@ -1,5 +1,5 @@
 import { createPool, type WorkerPool } from "../core/pool.js";
-import type { CreditSchema } from "../data/index.js";
+import type { DatasetSpec } from "../data/index.js";
 import type { DecisionTuple } from "../decisions/index.js";
 import {
   createExplainer,
@@ -40,7 +40,7 @@ export interface ScorerModel {
   readonly name: string;
   readonly version: number;
   readonly pipeline: FittedPipeline;
-  readonly schema: CreditSchema;
+  readonly spec: DatasetSpec;
 }
 
 /** The scoring jobs' module, compiled or source, beside this one (see core/pool.ts). */
@@ -60,7 +60,7 @@ export class Scorer {
   readonly name: string;
   readonly version: number;
   readonly threshold: number;
-  readonly schema: CreditSchema;
+  readonly spec: DatasetSpec;
   private readonly pipeline: FittedPipeline;
   private readonly explainer: Explainer;
   /** Contributions are read into reasons at once, so one buffer serves every call. */
@@ -76,12 +76,12 @@ export class Scorer {
     this.version = model.version;
     this.pipeline = model.pipeline;
     this.threshold = model.pipeline.threshold;
-    this.schema = model.schema;
+    this.spec = model.spec;
     this.explainer = createExplainer(model.pipeline);
     this.buffer = new Float64Array(model.pipeline.features.length);
   }
 
-  /** One applicant: `values` has one value per schema column, as the validator produces. */
+  /** One applicant: `values` has one value per feature column of the spec, as the validator produces. */
   score(values: ArrayLike<number>, explainGood: boolean): Scored {
     const top = this.top;
     const probabilityBad = this.scoreInto(values, explainGood, top);
@@ -89,7 +89,7 @@ export class Scorer {
     for (let r = 0; r < top.count; r++) {
       const f = top.features[r];
       reasons.push(
-        reasonFor(this.schema, this.pipeline.features[f].name, values[f], top.contributions[r]),
+        reasonFor(this.spec, this.pipeline.features[f].name, values[f], top.contributions[r]),
       );
     }
     return { ...this.classify(probabilityBad), probabilityBad, reasons };
@@ -129,7 +129,7 @@ export class Scorer {
         name: this.name,
         version: this.version,
         model: this.pipeline.toJSON(),
-        schema: this.schema,
+        spec: this.spec,
       };
       this.pool = createPool({ module: SCORING_JOBS, fn: "decideBatchJob" }, shared);
     }

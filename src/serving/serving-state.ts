@@ -1,5 +1,4 @@
 import type { DecisionLog } from "../decisions/index.js";
-import { CREDIT_SCHEMA } from "../data/index.js";
 import type { ModelHolder, ServingModel } from "./model-holder.js";
 import type { ServingMetrics } from "./metrics.js";
 import type { ReferenceProfile } from "../monitoring/reference-profile.js";
@@ -27,7 +26,7 @@ export class ServingState {
       model: ServingModel,
     ) => Promise<ReferenceProfile | null> = async () => null,
   ) {
-    this.recent = new RecentWindow(CREDIT_SCHEMA, serving.registry);
+    this.recent = new RecentWindow(serving.registry);
   }
 
   /** Called by the holder with each newly loaded version, before it serves. */
@@ -38,11 +37,11 @@ export class ServingState {
       name: model.name,
       version: model.version,
       pipeline: model.loaded.pipeline,
-      schema: model.loaded.schema ?? CREDIT_SCHEMA,
+      spec: model.loaded.spec,
     });
     this.scored = model;
     this.serving.setModel(model.name, model.version);
-    this.recent.restart();
+    this.recent.restart(model.loaded.spec);
     void this.referenceOf(model).then(
       (profile) => {
         if (this.scored === model) this.recent.setReference(profile);

@@ -8,9 +8,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import ExcelJS from "exceljs";
 import { loadConfig } from "../../src/core/config.js";
-import { CREDIT_SCHEMA, DEFAULT_DATA_PATH, loadTrainingData } from "../../src/data/index.js";
+import {
+  DEFAULT_DATA_PATH,
+  loadTrainingData,
+  defaultSpec,
+  featureColumns,
+} from "../../src/data/index.js";
 import { runTrainFlow } from "../../src/flows/index.js";
 import { type AppContext, openContext } from "../../src/main.js";
+
+const GERMAN = defaultSpec();
+const GERMAN_COLUMNS = featureColumns(GERMAN);
 
 export interface TrainedWorld {
   readonly ctx: AppContext;
@@ -58,7 +66,7 @@ export async function trainedWorld(): Promise<TrainedWorld> {
 }
 
 /** The 20 applicant column names, in schema order. */
-export const COLUMN_NAMES = CREDIT_SCHEMA.columns.map((c) => c.name);
+export const COLUMN_NAMES = GERMAN_COLUMNS.map((c) => c.name);
 
 /** Splits one ARFF data line into its cells ('quoted' cells unquoted). */
 function arffCells(line: string): string[] {
@@ -103,9 +111,7 @@ export async function toXlsx(rows: Record<string, string>[]): Promise<Buffer> {
   const workbook = new ExcelJS.Workbook();
   const sheet = workbook.addWorksheet("Applicants");
   sheet.addRow(COLUMN_NAMES);
-  const numeric = new Set(
-    CREDIT_SCHEMA.columns.filter((c) => c.kind === "numeric").map((c) => c.name),
-  );
+  const numeric = new Set(GERMAN_COLUMNS.filter((c) => c.kind === "numeric").map((c) => c.name));
   for (const r of rows) {
     sheet.addRow(COLUMN_NAMES.map((c) => (numeric.has(c) ? Number(r[c]) : r[c])));
   }

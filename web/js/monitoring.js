@@ -429,7 +429,7 @@ function renderReport(summary, report) {
           return h(
             "tr",
             { "data-attribute": f.attribute, class: low ? "is-flagged" : undefined },
-            h("th", { scope: "row" }, f.attribute),
+            h("th", { scope: "row" }, f.label ?? f.attribute),
             h("td", {}, `${f.group.group} vs ${f.reference.group}`),
             h(
               "td",

@@ -63,7 +63,7 @@ export interface Explainer {
  * @example
  *   const explainer = createExplainer(pipeline);
  *   const e = explainer.explain(row);
- *   // e.base + Σ e.contributions ≈ e.raw; topReasons(e, row, CREDIT_SCHEMA) for the reasons
+ *   // e.base + Σ e.contributions ≈ e.raw; topReasons(e, row, spec) for the reasons
  */
 export function createExplainer(pipeline: FittedPipeline): Explainer {
   const features = Object.freeze(pipeline.features.map((f) => f.name));

@@ -1,10 +1,13 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { Rng } from "../../core/rng.js";
-import { CREDIT_SCHEMA, DEFAULT_DATA_PATH, readDataset } from "../../data/index.js";
+import { DEFAULT_DATA_PATH, readDataset, defaultSpec, featureColumns } from "../../data/index.js";
 import { fitPipeline } from "../pipeline/pipeline.js";
 import type { LabeledTable } from "../types.js";
 import { type Explanation, createExplainer } from "./explainer.js";
 import { topReasons } from "./reasons.js";
+
+const GERMAN = defaultSpec();
+const GERMAN_COLUMNS = featureColumns(GERMAN);
 
 let data: LabeledTable;
 
@@ -12,7 +15,7 @@ beforeAll(async () => {
   data = (await readDataset(DEFAULT_DATA_PATH)).table;
 });
 
-const NAMES = CREDIT_SCHEMA.columns.map((c) => c.name);
+const NAMES = GERMAN_COLUMNS.map((c) => c.name);
 
 /** An explanation with chosen contributions (by feature name; others 0). */
 function explanation(parts: Record<string, number>): Explanation {
@@ -35,7 +38,7 @@ describe("topReasons", () => {
       age: -0.9,
       savings_status: 0.1,
     });
-    const reasons = topReasons(e, x, CREDIT_SCHEMA);
+    const reasons = topReasons(e, x, GERMAN);
     expect(reasons).toEqual([
       {
         feature: "duration",
@@ -62,8 +65,8 @@ describe("topReasons", () => {
         text: "Credit amount: 5951 DM",
       },
     ]);
-    expect(topReasons(e, x, CREDIT_SCHEMA, 1).map((r) => r.feature)).toEqual(["duration"]);
-    expect(topReasons(e, x, CREDIT_SCHEMA, 10).map((r) => r.feature)).toEqual([
+    expect(topReasons(e, x, GERMAN, 1).map((r) => r.feature)).toEqual(["duration"]);
+    expect(topReasons(e, x, GERMAN, 10).map((r) => r.feature)).toEqual([
       "duration",
       "checking_status",
       "credit_amount",
@@ -73,9 +76,9 @@ describe("topReasons", () => {
 
   it("only positive contributions; ties keep the feature order; a number without a unit", () => {
     const x = applicant();
-    expect(topReasons(explanation({ age: -1, duration: 0 }), x, CREDIT_SCHEMA)).toEqual([]);
+    expect(topReasons(explanation({ age: -1, duration: 0 }), x, GERMAN)).toEqual([]);
     const tied = explanation({ installment_commitment: 0.3, purpose: 0.3, checking_status: 0.3 });
-    const reasons = topReasons(tied, x, CREDIT_SCHEMA);
+    const reasons = topReasons(tied, x, GERMAN);
     expect(reasons.map((r) => r.feature)).toEqual([
       "checking_status",
       "purpose",
@@ -88,11 +91,13 @@ describe("topReasons", () => {
   it("an unknown category and a model feature missing from the schema", () => {
     const x = applicant();
     x[0] = 9;
-    const [r] = topReasons(explanation({ checking_status: 1 }), x, CREDIT_SCHEMA);
+    const [r] = topReasons(explanation({ checking_status: 1 }), x, GERMAN);
     expect(r.valueLabel).toBe("unknown");
     expect(r.value).toBe(9);
     const renamed = { ...explanation({ duration: 1 }), features: NAMES.map((n) => `x_${n}`) };
-    expect(() => topReasons(renamed, x, CREDIT_SCHEMA)).toThrow(/not a column of the schema/);
+    expect(() => topReasons(renamed, x, GERMAN)).toThrow(
+      /not a feature column of the dataset spec "german-credit"/,
+    );
   });
 
   it("from a fitted model: each reason is a feature that raised this applicant's risk", () => {
@@ -104,7 +109,7 @@ describe("topReasons", () => {
     const explainer = createExplainer(pipeline);
     const x = applicant();
     const e = explainer.explain(x);
-    const reasons = topReasons(e, x, CREDIT_SCHEMA);
+    const reasons = topReasons(e, x, GERMAN);
     expect(reasons.length).toBe(3);
     for (let j = 0; j < reasons.length; j++) {
       const f = NAMES.indexOf(reasons[j].feature);

@@ -1,5 +1,10 @@
 import { AppError } from "../../core/errors.js";
-import type { Column, CreditSchema } from "../../data/index.js";
+import {
+  featureColumns,
+  valueLabel,
+  type DatasetSpec,
+  type FeatureColumn,
+} from "../../data/index.js";
 import type { Explanation } from "./explainer.js";
 
 /** One reason for a score: a feature whose value pushed the applicant towards `bad`. */
@@ -8,9 +13,9 @@ export interface Reason {
   readonly feature: string;
   /** Readable column name, e.g. `Checking account`. */
   readonly label: string;
-  /** Canonical value: the category's value (e.g. `<0`) or the number. */
-  readonly value: string | number;
-  /** Readable value, e.g. `below 0 DM` or `48 months`. */
+  /** Canonical value: the category's value (e.g. `<0`) or the number; null when missing. */
+  readonly value: string | number | null;
+  /** Readable value, e.g. `below 0 DM`, `48 months` or `missing`. */
   readonly valueLabel: string;
   /** The feature's contribution, in the explanation's space. */
   readonly contribution: number;
@@ -21,21 +26,21 @@ export interface Reason {
 /**
  * The `k` features that push the score furthest towards `bad` (largest positive contributions;
  * ties in feature order; features that lower the risk are never reasons). `row` is the
- * explained row: categorical values as indices into the schema's values, numbers as they are.
+ * explained row: categorical values as indices into the spec's values (NaN when missing), numbers as they are.
  *
  * @example
- *   topReasons(explainer.explain(row), row, CREDIT_SCHEMA, 2).map((r) => r.text);
+ *   topReasons(explainer.explain(row), row, spec, 2).map((r) => r.text);
  *   // ["Checking account: below 0 DM", "Duration: 48 months"]
  */
 export function topReasons(
   explanation: Explanation,
   row: ArrayLike<number>,
-  schema: CreditSchema,
+  spec: DatasetSpec,
   k = 3,
 ): Reason[] {
   const { contributions, features } = explanation;
   return topFeatures(contributions, k).map((f) =>
-    reasonFor(schema, features[f], row[f], contributions[f]),
+    reasonFor(spec, features[f], row[f], contributions[f]),
   );
 }
 
@@ -53,16 +58,16 @@ export function topFeatures(contributions: ArrayLike<number>, k = 3): number[] {
 
 /** The reason for one feature of the model: `x` its value in the row, as the model reads it. */
 export function reasonFor(
-  schema: CreditSchema,
+  spec: DatasetSpec,
   feature: string,
   x: number,
   contribution: number,
 ): Reason {
-  const column = columnsByName(schema).get(feature);
+  const column = columnsByName(spec).get(feature);
   if (!column) {
     throw new AppError(
       "SCHEMA_MISMATCH",
-      `the model's feature ${JSON.stringify(feature)} is not a column of the schema`,
+      `the model's feature ${JSON.stringify(feature)} is not a feature column of the dataset spec "${spec.name}"`,
     );
   }
   const { value, valueLabel } = describe(column, x);
@@ -76,22 +81,26 @@ export function reasonFor(
   };
 }
 
-/** Schemas are immutable and few: one lookup table each, not one per explained row. */
-const BY_NAME = new WeakMap<CreditSchema, Map<string, Column>>();
+/** Specs are immutable and few: one lookup table each, not one per explained row. */
+const BY_NAME = new WeakMap<DatasetSpec, Map<string, FeatureColumn>>();
 
-function columnsByName(schema: CreditSchema): Map<string, Column> {
-  let byName = BY_NAME.get(schema);
+function columnsByName(spec: DatasetSpec): Map<string, FeatureColumn> {
+  let byName = BY_NAME.get(spec);
   if (!byName) {
-    byName = new Map(schema.columns.map((c) => [c.name, c]));
-    BY_NAME.set(schema, byName);
+    byName = new Map(featureColumns(spec).map((c) => [c.name, c]));
+    BY_NAME.set(spec, byName);
   }
   return byName;
 }
 
-function describe(column: Column, x: number): { value: string | number; valueLabel: string } {
+function describe(
+  column: FeatureColumn,
+  x: number,
+): { value: string | number | null; valueLabel: string } {
+  if (x !== x) return { value: null, valueLabel: "missing" };
   if (column.kind === "categorical") {
     const v = Number.isInteger(x) ? column.values[x] : undefined;
     return v ? { value: v.value, valueLabel: v.label } : { value: x, valueLabel: "unknown" };
   }
-  return { value: x, valueLabel: column.unit ? `${x} ${column.unit}` : `${x}` };
+  return { value: x, valueLabel: valueLabel(column, x) };
 }

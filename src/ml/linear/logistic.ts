@@ -112,7 +112,8 @@ export class FittedLogreg implements FittedClassifier {
   /**
    * Exact additive decomposition of the raw score: per original feature, coefficient ×
    * encoded value summed over that feature's columns, so `intercept + Σ contributions` equals
-   * `predictRawRow(row)`. Features dropped by selection contribute 0.
+   * `predictRawRow(row)`. A missing value contributes its missing indicator's (or level's)
+   * coefficient. Features dropped by selection contribute 0.
    */
   contributions(row: ArrayLike<number>): Float64Array {
     return this.encoder.contributionsRow(row, this.coef);

@@ -37,6 +37,7 @@ export function crossValidatePipeline(opts: PipelineCvOptions): Promise<CrossVal
     job: { module: JOBS_MODULE, fn: "pipelineFoldJob" },
     extra: { options: opts.options },
     seed: opts.seed,
+    costs: opts.options.costs,
     metrics: Object.values(METRICS),
     threads: opts.threads,
     onProgress: opts.onProgress,

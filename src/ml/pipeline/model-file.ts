@@ -4,8 +4,12 @@ import { AppError } from "../../core/errors.js";
 
 /** Marker and versions of the model file format. Bump the version on any incompatible change. */
 export const MODEL_FORMAT = "riskometer-model";
-export const MODEL_FORMAT_VERSION = 1;
-export const SUPPORTED_MODEL_FORMAT_VERSIONS: readonly number[] = [1];
+/**
+ * 2: the body carries its dataset spec as `dataset`; 1 carried the German credit schema as
+ * `schema` (still read, see saved-model.ts).
+ */
+export const MODEL_FORMAT_VERSION = 2;
+export const SUPPORTED_MODEL_FORMAT_VERSIONS: readonly number[] = [1, 2];
 
 /**
  * A model file is plain JSON: `{ format, formatVersion, ...body, checksum }`, where `checksum` is
@@ -34,6 +38,14 @@ export function encodeModelFile(body: unknown): string {
  * @throws AppError MODEL_FILE_INVALID or MODEL_VERSION_UNSUPPORTED with a message that says why.
  */
 export function decodeModelFile(text: string, source = "model file"): unknown {
+  return decodeModelEnvelope(text, source).body;
+}
+
+/** Like decodeModelFile, with the format version the body was written in. */
+export function decodeModelEnvelope(
+  text: string,
+  source = "model file",
+): { formatVersion: number; body: unknown } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -69,7 +81,7 @@ export function decodeModelFile(text: string, source = "model file"): unknown {
       `${source} failed its checksum: the file was modified or corrupted after it was written`,
     );
   }
-  return body;
+  return { formatVersion, body };
 }
 
 /** Writes atomically (temporary file + rename) so a crash never leaves half a model file. */
@@ -80,6 +92,12 @@ export async function writeModelFile(path: string, body: unknown): Promise<void>
 }
 
 export async function readModelFile(path: string): Promise<unknown> {
+  return (await readModelEnvelope(path)).body;
+}
+
+export async function readModelEnvelope(
+  path: string,
+): Promise<{ formatVersion: number; body: unknown }> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
@@ -89,5 +107,5 @@ export async function readModelFile(path: string): Promise<unknown> {
       `cannot read model file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
     );
   }
-  return decodeModelFile(text, `model file ${path}`);
+  return decodeModelEnvelope(text, `model file ${path}`);
 }

@@ -1,15 +1,20 @@
 import { AppError } from "../../core/errors.js";
 import { PACKAGE_VERSION } from "../../core/version.js";
-import type { CreditSchema } from "../../data/index.js";
+import {
+  checkSpec,
+  featureColumns,
+  specFromLegacySchema,
+  type DatasetSpec,
+} from "../../data/index.js";
 import { FittedPipeline, type PipelineJson } from "./pipeline.js";
-import { decodeModelFile, readModelFile, writeModelFile } from "./model-file.js";
+import { decodeModelEnvelope, readModelEnvelope, writeModelFile } from "./model-file.js";
 import type { TrainResult } from "./train.js";
 
 /** What a model file holds besides its envelope (see docs/model-file.md). */
 export interface ModelBody {
   readonly package: { readonly name: "riskometer"; readonly version: string };
-  /** The schema the model was trained on; applicants are validated against it. */
-  readonly schema: CreditSchema;
+  /** The dataset spec the model was trained on; applicants are validated against it. */
+  readonly dataset: DatasetSpec;
   readonly model: PipelineJson;
   readonly training: {
     readonly data: {
@@ -37,12 +42,12 @@ export interface ModelBody {
 export interface LoadedModel {
   readonly body: ModelBody;
   readonly pipeline: FittedPipeline;
-  readonly schema: CreditSchema;
+  readonly spec: DatasetSpec;
 }
 
 export function buildModelBody(
   result: TrainResult,
-  schema: CreditSchema,
+  spec: DatasetSpec,
   info: { file: string; sha256: string; rows: number; bad: number; seed: number; trials: number },
 ): ModelBody {
   const chosen = result.candidates.find((c) => c.name === result.chosen);
@@ -50,7 +55,7 @@ export function buildModelBody(
   const importance = result.model.featureImportance();
   return {
     package: { name: "riskometer", version: PACKAGE_VERSION },
-    schema,
+    dataset: spec,
     model: result.model.toJSON(),
     training: {
       data: { file: info.file, sha256: info.sha256, rows: info.rows, bad: info.bad },
@@ -74,32 +79,47 @@ export async function saveModel(path: string, body: ModelBody): Promise<void> {
 
 /** Reads, verifies and rebuilds a model file. */
 export async function loadModel(path: string): Promise<LoadedModel> {
-  return rebuildModel(await readModelFile(path), `model file ${path}`);
+  return rebuildModel(await readModelEnvelope(path), `model file ${path}`);
 }
 
 /** Verifies and rebuilds a model from its file text (e.g. fetched from the artifact store). */
 export function parseModel(text: string, source: string): LoadedModel {
-  return rebuildModel(decodeModelFile(text, source), source);
+  return rebuildModel(decodeModelEnvelope(text, source), source);
 }
 
-function rebuildModel(decoded: unknown, source: string): LoadedModel {
-  const body = decoded as ModelBody;
-  if (
-    !body ||
-    typeof body !== "object" ||
-    !body.schema ||
-    !Array.isArray(body.schema.columns) ||
-    !body.model
-  ) {
-    throw new AppError("MODEL_FILE_INVALID", `${source} lacks its schema or model`);
+function rebuildModel(
+  decoded: { formatVersion: number; body: unknown },
+  source: string,
+): LoadedModel {
+  const raw = decoded.body as Record<string, unknown> | null;
+  if (!raw || typeof raw !== "object" || !raw.model) {
+    throw new AppError("MODEL_FILE_INVALID", `${source} lacks its model`);
   }
+  // Format 1 carried the German credit schema in its first form as `schema`.
+  const legacy = raw.schema as { columns?: unknown } | undefined;
+  let spec: DatasetSpec;
+  if (decoded.formatVersion === 1) {
+    if (!legacy || !Array.isArray(legacy.columns)) {
+      throw new AppError("MODEL_FILE_INVALID", `${source} lacks its schema`);
+    }
+    spec = specFromLegacySchema(legacy, source);
+  } else {
+    if (!raw.dataset) throw new AppError("MODEL_FILE_INVALID", `${source} lacks its dataset spec`);
+    spec = checkSpec(raw.dataset, `${source}: its dataset spec`);
+  }
+  const { schema: _legacy, ...rest } = raw;
+  void _legacy;
+  const body = { ...rest, dataset: spec } as unknown as ModelBody;
   const pipeline = FittedPipeline.fromJSON(body.model);
-  const names = body.schema.columns.map((c) => c.name);
+  const names = featureColumns(spec).map((c) => c.name);
   if (
     names.length !== pipeline.features.length ||
     names.some((n, i) => n !== pipeline.features[i].name)
   ) {
-    throw new AppError("MODEL_FILE_INVALID", `${source}: its schema and model features disagree`);
+    throw new AppError(
+      "MODEL_FILE_INVALID",
+      `${source}: its dataset spec and model features disagree`,
+    );
   }
-  return { body, pipeline, schema: body.schema };
+  return { body, pipeline, spec };
 }

@@ -2,7 +2,7 @@ import { Rng } from "../../core/rng.js";
 import { ALGORITHMS, ALGORITHM_NAMES } from "../algorithms.js";
 import { METRICS } from "../metrics/index.js";
 import type { Trial } from "../search/index.js";
-import type { AlgorithmName, LabeledTable, Params } from "../types.js";
+import type { AlgorithmName, CostMatrix, LabeledTable, Params } from "../types.js";
 import { takeRows } from "../types.js";
 import { crossValidatePipeline } from "./evaluate.js";
 import {
@@ -34,6 +34,8 @@ export interface TrainOptions {
    * (default 1): how much the choice hangs on the exact hyperparameters shows in their costs.
    */
   readonly runnersUp?: number;
+  /** The data set's cost matrix: the threshold and the choice minimise it (default 5 : 1). */
+  readonly costs?: CostMatrix;
   readonly onProgress?: (stage: string, done: number, total: number) => void;
 }
 
@@ -151,7 +153,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   const candidates: CandidateReport[] = [];
   const evidence: Record<string, CandidateEvidence> = {};
   for (const candidate of pool) {
-    const options = { kind: candidate.kind, params: candidate.params };
+    const options = { kind: candidate.kind, params: candidate.params, costs: opts.costs };
     const cv = await crossValidatePipeline({
       data: trainPart,
       options,
@@ -184,7 +186,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   progress("fit final model", 0, 1);
   const model = fitPipeline(
     data,
-    { kind: chosenReport.kind, params: chosenReport.params },
+    { kind: chosenReport.kind, params: chosenReport.params, costs: opts.costs },
     rng.fork(3),
   );
   progress("fit final model", 1, 1);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { AppError } from "../../core/errors.js";
 import type { FeatureSpec, Table } from "../types.js";
 import { Encoder } from "./index.js";
 
@@ -117,5 +118,140 @@ describe("Encoder", () => {
     expect(() => Encoder.fromJSON(enc.toJSON(), features.slice(0, 2))).toThrow(/3 features/);
     const broken = { ...enc.toJSON(), blocks: [{ ...enc.toJSON().blocks[0], std: 0 }] };
     expect(() => Encoder.fromJSON(broken, features)).toThrow(/numeric block/);
+  });
+
+  describe("with missing values in the training rows", () => {
+    // income: 2 of 5 missing; colour: 1 of 5 missing; constant complete.
+    const gappy: Table = {
+      features,
+      n: 5,
+      columns: [
+        Float64Array.of(1, NaN, 3, NaN, 5),
+        Float64Array.of(0, 2, NaN, 1, 2),
+        Float64Array.of(5, 5, 5, 5, 5),
+      ],
+    };
+    const rows = [
+      ...Array.from({ length: gappy.n }, (_, i) => gappy.columns.map((c) => c[i])),
+      [NaN, NaN, NaN],
+      [4, 7, 5],
+      [4, -1, NaN],
+    ];
+    const weights = Float64Array.of(0.5, -0.75, -1, 2, 3, 1.5, 0.25);
+
+    it("adds a missing indicator to numeric and a missing level to categorical features", () => {
+      const enc = Encoder.fit(gappy);
+      expect(enc.width).toBe(7);
+      expect(enc.columnNames()).toEqual([
+        "amount",
+        "amount[missing]",
+        "colour[0]",
+        "colour[1]",
+        "colour[2]",
+        "colour[missing]",
+        "constant",
+      ]);
+      expect(Array.from(enc.columnFeature)).toEqual([0, 0, 1, 1, 1, 1, 2]);
+      // Mean and std of the observed values only: 1, 3, 5 → mean 3, std sqrt(8/3).
+      const s = Math.sqrt(8 / 3);
+      expect(Array.from(enc.transformRow([5, 1, 5]))).toEqual([2 / s, 0, 0, 1, 0, 0, 0]);
+      // Missing: imputed by the mean (0) with the indicator set; the missing level.
+      expect(Array.from(enc.transformRow([NaN, NaN, 5]))).toEqual([0, 1, 0, 0, 0, 1, 0]);
+      // An unknown category is still all zeros, not "missing"; a NaN in the complete feature
+      // is the mean without an indicator.
+      expect(Array.from(enc.transformRow([3, 7, NaN]))).toEqual([0, 0, 0, 0, 0, 0, 0]);
+      expect(Array.from(enc.transformRow([3, -1, 5]))).toEqual([0, 0, 0, 0, 0, 0, 0]);
+    });
+
+    it("encodes a feature complete in the training rows exactly as before", () => {
+      const enc = Encoder.fit(gappy);
+      expect(enc.blocks[2]).toEqual({
+        kind: "numeric",
+        feature: 2,
+        column: 6,
+        log: false,
+        mean: 5,
+        std: 1,
+      });
+      expect("missing" in enc.blocks[2]).toBe(false);
+      const complete = Encoder.fit(table);
+      expect(JSON.stringify(complete)).not.toMatch(/missing/);
+      expect(complete.width).toBe(5);
+      // Only the selected features' gaps count.
+      expect(Encoder.fit(gappy, { features: [2] }).width).toBe(1);
+    });
+
+    it("agrees between slot form, dense rows, linear forms and additive contributions", () => {
+      const enc = Encoder.fit(gappy);
+      const all: Table = {
+        features,
+        n: rows.length,
+        columns: features.map((_, j) => Float64Array.from(rows, (r) => r[j])),
+      };
+      const x = enc.transform(all);
+      expect(x.slots).toBe(3);
+      const lin = enc.linear(all, weights, -0.3);
+      rows.forEach((row, i) => {
+        const dense = enc.transformRow(row);
+        const fromSlots = new Float64Array(enc.width);
+        for (let k = 0; k < x.slots; k++)
+          fromSlots[x.index[i * x.slots + k]] += x.value[i * x.slots + k];
+        expect(Array.from(fromSlots)).toEqual(Array.from(dense));
+        // Slots in increasing column order, as the Hessian's lower triangle needs.
+        for (let k = 1; k < x.slots; k++) {
+          expect(x.index[i * x.slots + k]).toBeGreaterThan(x.index[i * x.slots + k - 1]);
+        }
+        let fromDense = -0.3;
+        dense.forEach((v, c) => (fromDense += weights[c] * v));
+        expect(lin[i]).toBeCloseTo(fromDense, 12);
+        expect(enc.linearRow(row, weights, -0.3)).toBeCloseTo(fromDense, 12);
+        const parts = enc.contributionsRow(row, weights);
+        expect(parts.reduce((a, b) => a + b, -0.3)).toBeCloseTo(fromDense, 12);
+      });
+      // A missing value's contribution is its indicator's weight, not the mean's zero.
+      const parts = enc.contributionsRow([NaN, NaN, 5], weights);
+      expect(Array.from(parts)).toEqual([weights[1], weights[5], 0]);
+    });
+
+    it("round-trips the indicators through JSON and reads older JSON as having none", () => {
+      const enc = Encoder.fit(gappy, { logSkewed: true });
+      const json = JSON.parse(JSON.stringify(enc)) as ReturnType<Encoder["toJSON"]>;
+      expect(json.blocks.map((b) => b.missing)).toEqual([1, 5, undefined]);
+      const back = Encoder.fromJSON(json, features);
+      expect(back.columnNames()).toEqual(enc.columnNames());
+      for (const row of rows) {
+        expect(Array.from(back.transformRow(row))).toEqual(Array.from(enc.transformRow(row)));
+      }
+      // A model file written before indicators existed: the same blocks without them.
+      const old = Encoder.fromJSON(Encoder.fit(table).toJSON(), features);
+      expect(old.width).toBe(5);
+      expect(old.blocks.every((b) => b.missing === undefined)).toBe(true);
+    });
+
+    it("refuses misplaced indicators with a clear model-file error", () => {
+      const json = Encoder.fit(gappy).toJSON();
+      const withBlock = (k: number, change: object) => ({
+        ...json,
+        blocks: json.blocks.map((b, i) => (i === k ? { ...b, ...change } : b)),
+      });
+      const refuse = (j: unknown, message: RegExp) => {
+        let error: unknown;
+        try {
+          Encoder.fromJSON(j, features);
+        } catch (e) {
+          error = e;
+        }
+        expect(error).toBeInstanceOf(AppError);
+        expect((error as AppError).code).toBe("MODEL_FILE_INVALID");
+        expect((error as AppError).message).toMatch(message);
+      };
+      refuse(withBlock(0, { missing: 2 }), /missing indicator of amount must be column 1, got 2/);
+      refuse(withBlock(0, { missing: "yes" }), /missing indicator of amount/);
+      refuse(withBlock(1, { missing: 4 }), /missing level of colour must be column 5, got 4/);
+      refuse(withBlock(1, { missing: null }), /missing level of colour/);
+      // Dropping an indicator shifts every later column.
+      refuse(withBlock(0, { missing: undefined }), /invalid categorical block for colour/);
+      refuse(withBlock(2, { missing: 6 }), /missing indicator of constant must be column 7, got 6/);
+    });
   });
 });

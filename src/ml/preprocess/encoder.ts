@@ -23,6 +23,11 @@ interface NumericBlock {
   readonly log: boolean;
   readonly mean: number;
   readonly std: number;
+  /**
+   * The missing-indicator column (`column + 1`), present only when the training rows had missing
+   * values: 1 when the value is missing (the value column then holds the mean, 0).
+   */
+  readonly missing?: number;
 }
 
 interface CategoricalBlock {
@@ -31,6 +36,11 @@ interface CategoricalBlock {
   /** First encoded column; level k is column `start + k`. */
   readonly start: number;
   readonly levels: number;
+  /**
+   * The column of the "missing" level (`start + levels`), present only when the training rows
+   * had missing values.
+   */
+  readonly missing?: number;
 }
 
 export type EncoderBlock = NumericBlock | CategoricalBlock;
@@ -61,9 +71,15 @@ export interface EncodedRows {
  * makes the model identifiable, and with a dropped level the penalty would shrink every other
  * level towards an arbitrary reference instead of towards the average.
  *
- * Missing or out-of-range values get the neutral encoding: a NaN numeric value is imputed by the
- * training mean (standardised 0) and an unknown or NaN category gets no indicator at all, so the
- * row scores as the intercept plus its other features.
+ * A feature with missing (NaN) values in the training rows gets one more column: a numeric
+ * feature a missing indicator beside its value, which is imputed by the training mean
+ * (standardised 0), and a categorical feature a "missing" level. Missingness is rarely random in
+ * credit data (an income left blank says something), and the mean alone would score such a row
+ * as an average applicant. The indicator's weight is penalised like any other, so a missing
+ * value scores as the mean unless the training rows say otherwise. A feature complete in the
+ * training rows gets no extra column, and a NaN met in it at scoring time gets the neutral
+ * encoding: the mean for a numeric value, no indicator at all for a category (as for an unknown
+ * category), so the row scores as the intercept plus its other features.
  */
 export class Encoder {
   /** Number of encoded columns. */
@@ -76,12 +92,12 @@ export class Encoder {
     readonly blocks: readonly EncoderBlock[],
   ) {
     let width = 0;
-    for (const b of blocks) width += b.kind === "numeric" ? 1 : b.levels;
+    for (const b of blocks) width += blockWidth(b);
     this.width = width;
     this.columnFeature = new Int32Array(width);
     for (const b of blocks) {
-      if (b.kind === "numeric") this.columnFeature[b.column] = b.feature;
-      else this.columnFeature.fill(b.feature, b.start, b.start + b.levels);
+      const first = b.kind === "numeric" ? b.column : b.start;
+      this.columnFeature.fill(b.feature, first, first + blockWidth(b));
     }
   }
 
@@ -96,15 +112,20 @@ export class Encoder {
       const spec = table.features[j];
       if (!spec) throw new RangeError(`no feature ${j}`);
       const col = table.columns[j];
+      // A complete feature's block gets no `missing` field at all: its JSON, and so the model
+      // file, stays the same as without indicators.
+      const missing = hasMissing(col);
       if (spec.kind === "categorical") {
         const levels = spec.nCategories ?? maxCategory(col) + 1;
-        blocks.push({ kind: "categorical", feature: j, start: next, levels });
-        next += levels;
+        const block: CategoricalBlock = { kind: "categorical", feature: j, start: next, levels };
+        blocks.push(missing ? { ...block, missing: next + levels } : block);
+        next += levels + (missing ? 1 : 0);
       } else {
         const log = options.logSkewed === true && isSkewedAmount(col);
         const { mean, std } = meanStd(col, log);
-        blocks.push({ kind: "numeric", feature: j, column: next, log, mean, std });
-        next += 1;
+        const block: NumericBlock = { kind: "numeric", feature: j, column: next, log, mean, std };
+        blocks.push(missing ? { ...block, missing: next + 1 } : block);
+        next += missing ? 2 : 1;
       }
     }
     return new Encoder(table.features, blocks);
@@ -128,7 +149,7 @@ export class Encoder {
     });
     let next = 0;
     const seen = new Set<number>();
-    for (const b of blocks) {
+    for (const b of blocks as readonly EncoderBlock[]) {
       const spec = features[b?.feature];
       if (!spec || seen.has(b.feature) || spec.kind !== b.kind) throw bad("invalid block");
       seen.add(b.feature);
@@ -140,13 +161,22 @@ export class Encoder {
           Number.isFinite(b.std) &&
           b.std > 0;
         if (!ok) throw bad(`invalid numeric block for ${spec.name}`);
-        next += 1;
+        if (b.missing !== undefined && b.missing !== next + 1) {
+          throw bad(
+            `the missing indicator of ${spec.name} must be column ${next + 1}, got ${JSON.stringify(b.missing)}`,
+          );
+        }
       } else {
         if (b.start !== next || !Number.isInteger(b.levels) || b.levels < 1) {
           throw bad(`invalid categorical block for ${spec.name}`);
         }
-        next += b.levels;
+        if (b.missing !== undefined && b.missing !== next + b.levels) {
+          throw bad(
+            `the missing level of ${spec.name} must be column ${next + b.levels}, got ${JSON.stringify(b.missing)}`,
+          );
+        }
       }
+      next += blockWidth(b);
     }
     return new Encoder(
       features,
@@ -165,18 +195,26 @@ export class Encoder {
     };
   }
 
-  /** Readable name per encoded column, e.g. `purpose[3]` or `duration`. */
+  /**
+   * Readable name per encoded column, e.g. `purpose[3]` or `duration`; a missing indicator or
+   * level is `income[missing]`.
+   */
   columnNames(): string[] {
     const names = new Array<string>(this.width);
     for (const b of this.blocks) {
       const name = this.features[b.feature].name;
       if (b.kind === "numeric") names[b.column] = b.log ? `log1p(${name})` : name;
       else for (let k = 0; k < b.levels; k++) names[b.start + k] = `${name}[${k}]`;
+      if (b.missing !== undefined) names[b.missing] = `${name}[missing]`;
     }
     return names;
   }
 
-  /** Encodes every row of `table` in slot form (for fitting). */
+  /**
+   * Encodes every row of `table` in slot form (for fitting). A missing value with an indicator
+   * takes its feature's slot with the indicator: the value column is 0 then, so one slot still
+   * holds the feature's only non-zero.
+   */
   transform(table: Table): EncodedRows {
     const n = table.n;
     const slots = this.blocks.length;
@@ -187,18 +225,22 @@ export class Encoder {
       const col = table.columns[b.feature];
       if (b.kind === "numeric") {
         const { column, mean, std, log } = b;
+        const missing = b.missing;
         for (let i = 0, o = s; i < n; i++, o += slots) {
           const v = col[i];
-          index[o] = column;
-          value[o] = v !== v ? 0 : ((log ? Math.log1p(v > 0 ? v : 0) : v) - mean) / std;
+          if (v !== v && missing !== undefined) {
+            index[o] = missing;
+            value[o] = 1;
+          } else {
+            index[o] = column;
+            value[o] = v !== v ? 0 : ((log ? Math.log1p(v > 0 ? v : 0) : v) - mean) / std;
+          }
         }
       } else {
-        const { start, levels } = b;
         for (let i = 0, o = s; i < n; i++, o += slots) {
-          const k = col[i];
-          const known = k >= 0 && k < levels && (k | 0) === k;
-          index[o] = known ? start + k : start;
-          value[o] = known ? 1 : 0;
+          const c = hotLevel(b, col[i]);
+          index[o] = c >= 0 ? c : b.start;
+          value[o] = c >= 0 ? 1 : 0;
         }
       }
     }
@@ -210,8 +252,13 @@ export class Encoder {
     out.fill(0);
     for (const b of this.blocks) {
       const v = row[b.feature];
-      if (b.kind === "numeric") out[b.column] = scale(b, v);
-      else if (v >= 0 && v < b.levels && Number.isInteger(v)) out[b.start + v] = 1;
+      if (b.kind === "numeric") {
+        if (v !== v && b.missing !== undefined) out[b.missing] = 1;
+        else out[b.column] = scale(b, v);
+      } else {
+        const c = hotLevel(b, v);
+        if (c >= 0) out[c] = 1;
+      }
     }
     return out;
   }
@@ -224,11 +271,15 @@ export class Encoder {
       const col = table.columns[b.feature];
       if (b.kind === "numeric") {
         const w = weights[b.column];
-        for (let i = 0; i < n; i++) out[i] += w * scale(b, col[i]);
+        const wMissing = b.missing === undefined ? 0 : weights[b.missing];
+        for (let i = 0; i < n; i++) {
+          const v = col[i];
+          out[i] += v !== v ? wMissing : w * scale(b, v);
+        }
       } else {
         for (let i = 0; i < n; i++) {
-          const k = col[i];
-          if (k >= 0 && k < b.levels && Number.isInteger(k)) out[i] += weights[b.start + k];
+          const c = hotLevel(b, col[i]);
+          if (c >= 0) out[i] += weights[c];
         }
       }
     }
@@ -238,27 +289,50 @@ export class Encoder {
   /** `bias + Σ weights·x` for one row: the serving fast path (no allocation). */
   linearRow(row: ArrayLike<number>, weights: ArrayLike<number>, bias: number): number {
     let z = bias;
-    for (const b of this.blocks) {
-      const v = row[b.feature];
-      if (b.kind === "numeric") z += weights[b.column] * scale(b, v);
-      else if (v >= 0 && v < b.levels && Number.isInteger(v)) z += weights[b.start + v];
-    }
+    for (const b of this.blocks) z += term(b, row[b.feature], weights);
     return z;
   }
 
   /**
    * Per original feature, the sum of `weights·x` over its encoded columns (0 for features not
-   * encoded); these add up to `linearRow(row, weights, 0)`.
+   * encoded); these add up to `linearRow(row, weights, 0)`. A missing indicator or level counts
+   * for its feature, so a missing value's contribution is what the missingness itself adds.
    */
   contributionsRow(row: ArrayLike<number>, weights: ArrayLike<number>): Float64Array {
     const out = new Float64Array(this.features.length);
-    for (const b of this.blocks) {
-      const v = row[b.feature];
-      if (b.kind === "numeric") out[b.feature] = weights[b.column] * scale(b, v);
-      else if (v >= 0 && v < b.levels && Number.isInteger(v)) out[b.feature] = weights[b.start + v];
-    }
+    for (const b of this.blocks) out[b.feature] = term(b, row[b.feature], weights);
     return out;
   }
+}
+
+/** Encoded columns of a block: its values or levels, plus the missing indicator or level. */
+function blockWidth(b: EncoderBlock): number {
+  return (b.kind === "numeric" ? 1 : b.levels) + (b.missing === undefined ? 0 : 1);
+}
+
+/**
+ * The column set to 1 for category `k`: its level, the missing level for NaN when the block has
+ * one, else −1 (an unknown category, or NaN without a missing level: all zeros).
+ */
+function hotLevel(b: CategoricalBlock, k: number): number {
+  if (k >= 0 && k < b.levels && Number.isInteger(k)) return b.start + k;
+  return k !== k && b.missing !== undefined ? b.missing : -1;
+}
+
+/** `weights·x` over one block's columns for value `v`. */
+function term(b: EncoderBlock, v: number, weights: ArrayLike<number>): number {
+  if (b.kind === "numeric") {
+    return v !== v && b.missing !== undefined
+      ? weights[b.missing]
+      : weights[b.column] * scale(b, v);
+  }
+  const c = hotLevel(b, v);
+  return c >= 0 ? weights[c] : 0;
+}
+
+function hasMissing(col: Float64Array): boolean {
+  for (let i = 0; i < col.length; i++) if (col[i] !== col[i]) return true;
+  return false;
 }
 
 /** Standardised value of a numeric block; NaN (missing) maps to the mean, i.e. 0. */

@@ -1,6 +1,6 @@
 import { Readable } from "node:stream";
 import type { FastifyInstance } from "fastify";
-import { CREDIT_SCHEMA, formatCsvRow } from "../../data/index.js";
+import { featureColumns, formatCsvRow } from "../../data/index.js";
 import {
   BATCH_SORT_KEYS,
   type BatchSortKey,
@@ -52,31 +52,37 @@ export async function decisionRoutes(app: FastifyInstance, opts: DecisionRouteOp
         tags: ["scoring"],
         summary: "The applicant fields",
         description:
-          "The 20 fields an applicant has, with readable labels, allowed values (categorical) or ranges (numeric), for forms.",
+          "The fields an applicant has for the serving version's dataset spec (German credit: 20), with readable labels, allowed values (categorical) or ranges (numeric) and whether a field may be left missing, for forms. 503 while no version serves.",
       },
     },
-    async () => ({
-      columns: CREDIT_SCHEMA.columns.map((c) =>
-        c.kind === "categorical"
-          ? {
-              name: c.name,
-              label: c.label,
-              description: c.description,
-              kind: c.kind,
-              values: c.values.map((v) => ({ value: v.value, label: v.label })),
-            }
-          : {
-              name: c.name,
-              label: c.label,
-              description: c.description,
-              kind: c.kind,
-              min: c.min,
-              max: c.max,
-              integer: c.integer,
-              ...(c.unit ? { unit: c.unit } : {}),
-            },
-      ),
-    }),
+    async () => {
+      const { spec } = state.holder.require().loaded;
+      return {
+        dataset: { name: spec.name, version: spec.version },
+        columns: featureColumns(spec).map((c) =>
+          c.kind === "categorical"
+            ? {
+                name: c.name,
+                label: c.label,
+                description: c.description,
+                kind: c.kind,
+                allowMissing: c.allowMissing,
+                values: c.values.map((v) => ({ value: v.value, label: v.label })),
+              }
+            : {
+                name: c.name,
+                label: c.label,
+                description: c.description,
+                kind: c.kind,
+                allowMissing: c.allowMissing,
+                min: c.min,
+                max: c.max,
+                integer: c.integer,
+                ...(c.unit ? { unit: c.unit } : {}),
+              },
+        ),
+      };
+    },
   );
 
   app.get<{ Params: { id: string } }>(
@@ -252,7 +258,16 @@ export async function decisionRoutes(app: FastifyInstance, opts: DecisionRouteOp
       const { batchId } = request.params;
       const first = await decisions.listBatch(batchId, { offset: 0, limit: PAGE });
       if (first.total === 0) throw new AppError("NOT_FOUND", `no scored file "${batchId}"`);
-      const fields = CREDIT_SCHEMA.columns.map((c) => c.name);
+      // The fields of the version that scored the file, in its spec's order (a stored input's
+      // keys need not keep theirs).
+      const { modelName, modelVersion } = first.decisions[0];
+      const serving = state.holder.current();
+      const fields =
+        serving?.name === modelName && serving.version === modelVersion
+          ? featureColumns(serving.loaded.spec).map((c) => c.name)
+          : (await ctx.registry.resolve(`${modelName}/${modelVersion}`)).signature.inputs.map(
+              (c) => c.name,
+            );
       const extra = Object.keys(first.decisions[0].input).filter((k) => !fields.includes(k));
       const header = [
         "row",
