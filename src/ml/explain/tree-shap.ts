@@ -82,6 +82,8 @@ export class TreeShap {
   private readonly splitFeature: Int32Array;
   /** Numeric splits: go left if x ≤ threshold; categorical splits: NaN (never). */
   private readonly threshold: Float64Array;
+  /** Numeric splits: 1 when NaN goes left; categorical splits: 0. */
+  private readonly missingLeft: Uint8Array;
   /** First word of the split's category bitset; numeric splits point at word 0, always 0. */
   private readonly catWord: Int32Array;
   private readonly catWords: Uint32Array;
@@ -154,6 +156,7 @@ export class TreeShap {
     this.featStart = new Int32Array(T + 1);
     this.splitFeature = new Int32Array(nNodes);
     this.threshold = new Float64Array(nNodes);
+    this.missingLeft = new Uint8Array(nNodes);
     this.catWord = new Int32Array(nNodes);
     this.catWords = new Uint32Array(nWords);
     this.parent = new Int32Array(nNodes);
@@ -324,6 +327,7 @@ export class TreeShap {
           words += (this.catLimit[f] >>> 5) + 1;
         } else {
           this.threshold[g] = tree.threshold[code];
+          this.missingLeft[g] = tree.missingLeft[code];
           this.catWord[g] = 0;
         }
       } else {
@@ -391,7 +395,7 @@ export class TreeShap {
       catCode[f] = limit < 0 ? 0 : v >>> 0 === v && v < limit ? v : limit;
     }
     const { tableStart, treeStart, treeSplits, featStart, table, tableFeatures } = this;
-    const { splitFeature, threshold, catWord, catWords } = this;
+    const { splitFeature, threshold, missingLeft, catWord, catWords } = this;
     let sum = 0;
     for (let t = 0; t < this.nTrees; t++) {
       const at0 = tableStart[t];
@@ -408,8 +412,10 @@ export class TreeShap {
       for (let j = 0; j < splits; j++) {
         const f = splitFeature[s + j];
         const c = catCode[f];
+        const v = x[f];
         pattern |=
-          (Number(x[f] <= threshold[s + j]) |
+          (Number(v <= threshold[s + j]) |
+            (Number(v !== v) & missingLeft[s + j]) |
             ((catWords[catWord[s + j] + (c >>> 5)] >>> (c & 31)) & 1)) <<
           j;
       }
@@ -426,14 +432,16 @@ export class TreeShap {
   private decide(t: number, row: Float64Array): void {
     const s = this.treeStart[t];
     const splits = this.treeSplits[t];
-    const { splitFeature, threshold, catWord, catWords, catCode, goLeft } = this;
+    const { splitFeature, threshold, missingLeft, catWord, catWords, catCode, goLeft } = this;
     for (let j = 0; j < splits; j++) {
       const f = splitFeature[s + j];
       const c = catCode[f];
-      // Numeric: x ≤ threshold (NaN goes right). Categorical: the code's bit (an unknown or
-      // NaN category has the code `limit`, in no set); the other term is 0.
+      const v = row[f];
+      // Numeric: x ≤ threshold, NaN to the split's missing side. Categorical: the code's bit
+      // (an unknown or NaN category has the code `limit`, in no set); the other terms are 0.
       goLeft[j] =
-        Number(row[f] <= threshold[s + j]) |
+        Number(v <= threshold[s + j]) |
+        (Number(v !== v) & missingLeft[s + j]) |
         ((catWords[catWord[s + j] + (c >>> 5)] >>> (c & 31)) & 1);
     }
   }

@@ -21,8 +21,9 @@ export interface BinnedMatrix {
  *
  * Numeric feature with B value bins: bin b holds values in (upper[b-1], upper[b]], the last value
  * bin is unbounded above, and bin B holds NaN. A split "bin ≤ t" is therefore exactly
- * "x ≤ upper[t]" on raw values, and NaN (the highest bin) always goes right, both in training
- * and when scoring raw rows, so a tree can be evaluated without its bin mapper.
+ * "x ≤ upper[t]" on raw values, and the NaN bin goes to the side the split learned for it
+ * (left or right, stored with the split; right when the node had no NaN), both in training and
+ * when scoring raw rows, so a tree can be evaluated without its bin mapper.
  *
  * Categorical feature with K categories: bin c is category c and bin K collects anything else
  * (NaN, out of range, non-integer). Bin K is never put on the left of a split, so unknown

@@ -88,6 +88,7 @@ export class TreeLearner {
   private readonly nodeFeature: Int32Array;
   private readonly nodeThreshold: Float64Array;
   private readonly nodeCategorical: Uint8Array;
+  private readonly nodeMissingLeft: Uint8Array;
   private readonly nodeLeft: Int32Array;
   private readonly nodeRight: Int32Array;
   private readonly nodeGain: Float64Array;
@@ -150,6 +151,7 @@ export class TreeLearner {
     this.nodeFeature = new Int32Array(I);
     this.nodeThreshold = new Float64Array(I);
     this.nodeCategorical = new Uint8Array(I);
+    this.nodeMissingLeft = new Uint8Array(I);
     this.nodeLeft = new Int32Array(I);
     this.nodeRight = new Int32Array(I);
     this.nodeGain = new Float64Array(I);
@@ -529,19 +531,35 @@ export class TreeLearner {
       }
       for (let i = 0; i < s.nCatLeft; i++) mask[s.catLeft[i]] = 0;
       this.nodeCategorical[k] = 1;
+      this.nodeMissingLeft[k] = 0;
       this.nodeThreshold[k] = this.nCatSets;
       this.pushCatSet(s.catLeft, s.nCatLeft);
     } else {
       const thr = s.thresholdBin;
-      for (let i = begin; i < end; i++) {
-        const r = rows[i];
-        const right = (thr - col[r]) >>> 31;
-        rows[w] = r;
-        tmp[t] = r;
-        w += 1 - right;
-        t += right;
+      if (s.missingLeft) {
+        // The missing bin (the highest) joins the left side.
+        const missing = this.mapper.nBins[f] - 1;
+        for (let i = begin; i < end; i++) {
+          const r = rows[i];
+          const b = col[r];
+          const right = ((thr - b) >>> 31) & Number(b !== missing);
+          rows[w] = r;
+          tmp[t] = r;
+          w += 1 - right;
+          t += right;
+        }
+      } else {
+        for (let i = begin; i < end; i++) {
+          const r = rows[i];
+          const right = (thr - col[r]) >>> 31;
+          rows[w] = r;
+          tmp[t] = r;
+          w += 1 - right;
+          t += right;
+        }
       }
       this.nodeCategorical[k] = 0;
+      this.nodeMissingLeft[k] = s.missingLeft ? 1 : 0;
       this.nodeThreshold[k] = this.mapper.upper[f][thr];
     }
     const mid = w;
@@ -624,7 +642,8 @@ export class TreeLearner {
     const V = this.catOffsets[S];
     const nF64 = 3 * I + 2 * L;
     const nI32 = 3 * I + S + 1 + V;
-    const buf = new ArrayBuffer(8 * nF64 + 4 * nI32 + I);
+    // Bytes: the categorical flags, then the missing-left flags.
+    const buf = new ArrayBuffer(8 * nF64 + 4 * nI32 + 2 * I);
     let f64 = 0;
     const f64View = (len: number): Float64Array => {
       const v = new Float64Array(buf, 8 * f64, len);
@@ -648,6 +667,7 @@ export class TreeLearner {
     const catOffsets = i32View(S + 1);
     const catValues = i32View(V);
     const categorical = new Uint8Array(buf, i32, I);
+    const missingLeft = new Uint8Array(buf, i32 + I, I);
     for (let k = 0; k < I; k++) {
       threshold[k] = this.nodeThreshold[k];
       gain[k] = this.nodeGain[k];
@@ -656,6 +676,7 @@ export class TreeLearner {
       left[k] = this.nodeLeft[k];
       right[k] = this.nodeRight[k];
       categorical[k] = this.nodeCategorical[k];
+      missingLeft[k] = this.nodeMissingLeft[k];
     }
     for (let s = 0; s <= S; s++) catOffsets[s] = this.catOffsets[s];
     for (let v = 0; v < V; v++) catValues[v] = this.catValues[v];
@@ -678,6 +699,7 @@ export class TreeLearner {
       leafCover,
       catOffsets,
       catValues,
+      missingLeft,
     );
   }
 }

@@ -8,7 +8,8 @@ import type { Tree } from "./tree.js";
  * The raw layout walks nodes on raw feature values: internal nodes of all trees share one index
  * space; a child < 0 is the leaf `~child` in the shared leaf array; categorical sets are bitsets
  * (node k tests bit x of `catWords[catStart[k] ...]`, valid for x < catBits[k]; numeric nodes have
- * catStart = -1). It serves `treeValue`, and scoring when the decision layout does not apply.
+ * catStart = -1, and send NaN left where `missingLeft` is set). It serves `treeValue`, and
+ * scoring when the decision layout does not apply.
  *
  * The decision layout ({@link DecisionTrees}) turns each row into a few dozen words of decision
  * bits first, then walks the trees without branching on the data; it serves `sumRow` and
@@ -20,6 +21,8 @@ export class PackedTrees {
   private readonly roots: Int32Array;
   private readonly feature: Int32Array;
   private readonly threshold: Float64Array;
+  /** Numeric nodes: 1 when NaN goes left. */
+  private readonly missingLeft: Uint8Array;
   private readonly catStart: Int32Array;
   private readonly catBits: Int32Array;
   private readonly catWords: Uint32Array;
@@ -45,6 +48,7 @@ export class PackedTrees {
     this.roots = new Int32Array(trees.length);
     this.feature = new Int32Array(nInternal);
     this.threshold = new Float64Array(nInternal);
+    this.missingLeft = new Uint8Array(nInternal);
     this.catStart = new Int32Array(nInternal);
     this.catBits = new Int32Array(nInternal);
     this.catWords = new Uint32Array(nWords);
@@ -84,6 +88,7 @@ export class PackedTrees {
         } else {
           this.catStart[g] = -1;
           this.threshold[g] = t.threshold[k];
+          this.missingLeft[g] = t.missingLeft[k];
         }
       }
       this.leafValue.set(t.leafValue, leafBase);
@@ -108,7 +113,9 @@ export class PackedTrees {
   sumRow(row: ArrayLike<number>): number {
     const decisions = this.decisionLayout();
     if (decisions !== null) return decisions.sumRow(row);
-    const { roots, feature, threshold, catStart, catBits, catWords, left, right, leafValue } = this;
+    const { roots, feature, threshold, missingLeft, catStart, catBits, catWords, left, right } =
+      this;
+    const leafValue = this.leafValue;
     let s = 0;
     for (let t = 0; t < roots.length; t++) {
       let node = roots[t];
@@ -116,7 +123,7 @@ export class PackedTrees {
         const x = row[feature[node]];
         const cs = catStart[node];
         let goLeft: boolean;
-        if (cs < 0) goLeft = x <= threshold[node];
+        if (cs < 0) goLeft = x <= threshold[node] || (x !== x && missingLeft[node] === 1);
         else
           goLeft =
             x >>> 0 === x &&
@@ -131,13 +138,13 @@ export class PackedTrees {
 
   /** Leaf value of tree `t` for row `i` of column-major data. */
   treeValue(t: number, columns: readonly Float64Array[], i: number): number {
-    const { feature, threshold, catStart, catBits, catWords, left, right } = this;
+    const { feature, threshold, missingLeft, catStart, catBits, catWords, left, right } = this;
     let node = this.roots[t];
     while (node >= 0) {
       const x = columns[feature[node]][i];
       const cs = catStart[node];
       let goLeft: boolean;
-      if (cs < 0) goLeft = x <= threshold[node];
+      if (cs < 0) goLeft = x <= threshold[node] || (x !== x && missingLeft[node] === 1);
       else
         goLeft =
           x >>> 0 === x && x < catBits[node] && (catWords[cs + (x >>> 5)] & (1 << (x & 31))) !== 0;
@@ -175,7 +182,8 @@ export class PackedTrees {
   }
 
   private addTreeRaw(t: number, rows: Float64Array, width: number, m: number, sums: Float64Array) {
-    const { feature, threshold, catStart, catBits, catWords, left, right, leafValue } = this;
+    const { feature, threshold, missingLeft, catStart, catBits, catWords, left, right } = this;
+    const leafValue = this.leafValue;
     const root = this.roots[t];
     for (let i = 0; i < m; i++) {
       const base = i * width;
@@ -184,7 +192,7 @@ export class PackedTrees {
         const x = rows[base + feature[node]];
         const cs = catStart[node];
         let goLeft: boolean;
-        if (cs < 0) goLeft = x <= threshold[node];
+        if (cs < 0) goLeft = x <= threshold[node] || (x !== x && missingLeft[node] === 1);
         else
           goLeft =
             x >>> 0 === x &&
@@ -233,7 +241,9 @@ const CATEGORICAL = 2;
  * gets one bit per distinct decision, set when the row goes right:
  * - numeric feature f: bit r of its words for the r-th smallest distinct threshold t_r. The row's
  *   value x exceeds t_0 … t_{b-1} and no others (NaN exceeds all), so its bits are b ones, found
- *   with one binary search per value;
+ *   with one binary search per value. Nodes that send NaN left read a second group of words of
+ *   the feature (only features with such nodes have one): the same b ones for a number, none for
+ *   NaN;
  * - categorical feature f: bit s for its s-th distinct set, taken from a table by category (any
  *   value no set contains — unknown category, NaN, non-integer — uses the row of `catLimit[f]`,
  *   which has every bit set).
@@ -259,6 +269,8 @@ class DecisionTrees {
     /** First decision word of each feature and how many it has. */
     private readonly wordStart: Int32Array,
     private readonly wordCount: Int32Array,
+    /** Numeric features: first word of the NaN-goes-left group, 0 when there is none. */
+    private readonly missingStart: Int32Array,
     private readonly rowWords: number,
     private readonly nodes: Int32Array,
     /** Value of each leaf node (0 for internal nodes). */
@@ -283,6 +295,7 @@ class DecisionTrees {
     // Distinct category sets by key: a bitmask when small, else the categories joined.
     const sets: Map<number | string, number>[] = Array.from({ length: nFeatures }, () => new Map());
     const catLimit = new Int32Array(nFeatures);
+    const anyMissingLeft = new Uint8Array(nFeatures);
     let nNodes = 0;
     let nInternal = 0;
     for (const t of trees) {
@@ -300,6 +313,9 @@ class DecisionTrees {
         kind[f] = want;
         if (want === NUMERIC) {
           if (!Number.isNaN(t.threshold[k])) thresholds[f].push(t.threshold[k]);
+          // Such a node would send only NaN left: the raw layout handles that rare case.
+          else if (t.missingLeft[k]) return null;
+          anyMissingLeft[f] |= t.missingLeft[k];
         } else {
           const s = t.threshold[k];
           const largest = t.catValues[t.catOffsets[s + 1] - 1];
@@ -333,6 +349,7 @@ class DecisionTrees {
 
     const wordStart = new Int32Array(nFeatures);
     const wordCount = new Int32Array(nFeatures);
+    const missingStart = new Int32Array(nFeatures);
     const tableStart = new Int32Array(nFeatures);
     let words = 1;
     let tableWords = 0;
@@ -341,6 +358,10 @@ class DecisionTrees {
       wordStart[f] = words;
       wordCount[f] = (bits + 31) >>> 5;
       words += wordCount[f];
+      if (anyMissingLeft[f]) {
+        missingStart[f] = words;
+        words += wordCount[f];
+      }
       if (kind[f] === CATEGORICAL) {
         tableStart[f] = tableWords;
         tableWords += (catLimit[f] + 1) * wordCount[f];
@@ -409,8 +430,8 @@ class DecisionTrees {
         } else if (Number.isNaN(t.threshold[code])) {
           decision = ALWAYS_RIGHT;
         } else {
-          decision =
-            wordStart[f] * 32 + binOf(cuts, cutStart[f], cutStart[f + 1], t.threshold[code]);
+          const group = t.missingLeft[code] ? missingStart[f] : wordStart[f];
+          decision = group * 32 + binOf(cuts, cutStart[f], cutStart[f + 1], t.threshold[code]);
         }
         nodes[slot] = ((next - slot) << 16) | decision;
         queue[tail] = t.left[code];
@@ -444,6 +465,7 @@ class DecisionTrees {
       table,
       wordStart,
       wordCount,
+      missingStart,
       words,
       nodes,
       value,
@@ -459,8 +481,11 @@ class DecisionTrees {
     const { nodes, value, roots, minDepth, rowDecisions: dec } = this;
     for (let u = 0; u < this.numeric.length; u++) {
       const f = this.numeric[u];
-      const b = binOf(this.cuts, this.cutStart[f], this.cutStart[f + 1], row[f]);
+      const x = row[f];
+      const b = binOf(this.cuts, this.cutStart[f], this.cutStart[f + 1], x);
       writeOnes(dec, this.wordStart[f], this.wordCount[f], b);
+      const ms = this.missingStart[f];
+      if (ms > 0) writeOnes(dec, ms, this.wordCount[f], b & -Number(x === x));
     }
     for (let u = 0; u < this.categorical.length; u++) {
       const f = this.categorical[u];
@@ -507,7 +532,8 @@ class DecisionTrees {
 
   /** Decisions of rows i0 … i0+m-1, row i's words at i·rowWords. */
   private decideBlock(columns: readonly Float64Array[], i0: number, m: number, dec: Int32Array) {
-    const { cuts, cutStart, wordStart, wordCount, table, tableStart, catLimit } = this;
+    const { cuts, cutStart, wordStart, wordCount, missingStart, table, tableStart, catLimit } =
+      this;
     const words = this.rowWords;
     for (let u = 0; u < this.numeric.length; u++) {
       const f = this.numeric[u];
@@ -515,8 +541,18 @@ class DecisionTrees {
       const lo = cutStart[f];
       const hi = cutStart[f + 1];
       const nw = wordCount[f];
+      const ms = missingStart[f];
+      if (ms === 0) {
+        for (let i = 0; i < m; i++) {
+          writeOnes(dec, i * words + wordStart[f], nw, binOf(cuts, lo, hi, col[i0 + i]));
+        }
+        continue;
+      }
       for (let i = 0; i < m; i++) {
-        writeOnes(dec, i * words + wordStart[f], nw, binOf(cuts, lo, hi, col[i0 + i]));
+        const x = col[i0 + i];
+        const b = binOf(cuts, lo, hi, x);
+        writeOnes(dec, i * words + wordStart[f], nw, b);
+        writeOnes(dec, i * words + ms, nw, b & -Number(x === x));
       }
     }
     for (let u = 0; u < this.categorical.length; u++) {

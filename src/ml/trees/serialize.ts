@@ -5,7 +5,9 @@ import { Tree } from "./tree.js";
 /**
  * JSON form of a tree: parallel arrays of the internal nodes and of the leaves, the layout of
  * `Tree`. Whether a node is categorical follows from its feature's kind, so it is not stored;
- * a categorical node's `threshold` is the index of its category set in `cats`.
+ * a categorical node's `threshold` is the index of its category set in `cats`. `missingLeft`
+ * (1 where a numeric node sends NaN left, else 0) is written only when some node has a 1, so
+ * trees that send NaN right everywhere keep the older form, which reads as all zeros.
  */
 export interface TreeJSON {
   readonly leaves: number;
@@ -18,10 +20,11 @@ export interface TreeJSON {
   readonly value: number[];
   readonly valueCover: number[];
   readonly cats: number[][];
+  readonly missingLeft?: number[];
 }
 
 export function treeToJSON(t: Tree): TreeJSON {
-  return {
+  const json: TreeJSON = {
     leaves: t.nLeaves,
     feature: Array.from(t.feature),
     threshold: Array.from(t.threshold),
@@ -33,6 +36,7 @@ export function treeToJSON(t: Tree): TreeJSON {
     valueCover: Array.from(t.leafCover),
     cats: Array.from({ length: t.nCatSets }, (_, s) => Array.from(t.catSet(s))),
   };
+  return t.hasMissingLeft ? { ...json, missingLeft: Array.from(t.missingLeft) } : json;
 }
 
 function invalid(path: string, what: string): never {
@@ -148,6 +152,14 @@ export function treeFromJSON(json: unknown, features: readonly FeatureSpec[], pa
       }
     }
   }
+  const missingLeft =
+    o.missingLeft === undefined
+      ? new Uint8Array(I)
+      : Uint8Array.from(intArray(o.missingLeft, `${path}.missingLeft`, I, 0, 1));
+  for (let k = 0; k < I; k++) {
+    if (missingLeft[k] && categorical[k])
+      invalid(`${path}.missingLeft[${k}]`, "a categorical split sends missing values right");
+  }
   for (let k = 1; k < I; k++) if (!seenNode[k]) invalid(path, `node ${k} is unreachable`);
   if (I > 0)
     for (let l = 0; l < L; l++) if (!seenLeaf[l]) invalid(path, `leaf ${l} is unreachable`);
@@ -164,5 +176,6 @@ export function treeFromJSON(json: unknown, features: readonly FeatureSpec[], pa
     valueCover,
     catOffsets,
     Int32Array.from(catValues),
+    missingLeft,
   );
 }

@@ -20,6 +20,8 @@ export class SplitInfo {
   gain = 0;
   /** Numeric: rows with bin ≤ thresholdBin go left. */
   thresholdBin = 0;
+  /** Numeric: whether the missing bin goes left too (else right). */
+  missingLeft = false;
   /** Categorical: the categories (bins) sent left, ascending, in catLeft[0..nCatLeft). */
   catLeft: Int32Array;
   nCatLeft = 0;
@@ -35,6 +37,7 @@ export class SplitInfo {
     this.feature = -1;
     this.gain = 0;
     this.nCatLeft = 0;
+    this.missingLeft = false;
   }
 
   get valid(): boolean {
@@ -101,40 +104,48 @@ export function findBestSplitForFeature(
   const lambda = c.lambda;
   const minLeaf = c.minSamplesLeaf;
   const minHess = c.minHessianLeaf;
-  let gl = 0;
-  let hl = 0;
-  let cl = 0;
   let bestGain = best.feature >= 0 ? best.gain : minGain;
   let bestT = -1;
   let bestGl = 0;
   let bestHl = 0;
   let bestCl = 0;
+  let bestMissingLeft = false;
   const base = 3 * offset;
-  // Value bins are 0..nBins-2; the last bin (NaN) always stays on the right.
+  // Value bins are 0..nBins-2, the last bin holds NaN. The first pass keeps the missing rows on
+  // the right; a second pass, only when the node has missing rows, starts the left side with
+  // them. Without missing rows the split is the one of the first pass alone, missing right.
   const lastThreshold = nBins - 3;
+  const missing = base + 3 * (nBins - 1);
+  const passes = hist[missing + 2] > 0 ? 2 : 1;
   // Either every bin in order, or only the listed (ascending, non-empty) ones.
   const nScan = binList === null ? lastThreshold + 1 : nList;
-  for (let j = 0; j < nScan; j++) {
-    const t = binList === null ? j : binList[j];
-    if (t > lastThreshold) break;
-    const idx = base + 3 * t;
-    const cnt = hist[idx + 2];
-    if (cnt === 0) continue;
-    gl += hist[idx];
-    hl += hist[idx + 1];
-    cl += cnt;
-    if (cl < minLeaf || hl < minHess) continue;
-    const cr = count - cl;
-    const hr = sumH - hl;
-    if (cr < minLeaf || hr < minHess) break;
-    const gr = sumG - gl;
-    const gain = (gl * gl) / (hl + lambda) + (gr * gr) / (hr + lambda) - parentScore;
-    if (gain > bestGain) {
-      bestGain = gain;
-      bestT = t;
-      bestGl = gl;
-      bestHl = hl;
-      bestCl = cl;
+  for (let pass = 0; pass < passes; pass++) {
+    let gl = pass === 0 ? 0 : hist[missing];
+    let hl = pass === 0 ? 0 : hist[missing + 1];
+    let cl = pass === 0 ? 0 : hist[missing + 2];
+    for (let j = 0; j < nScan; j++) {
+      const t = binList === null ? j : binList[j];
+      if (t > lastThreshold) break;
+      const idx = base + 3 * t;
+      const cnt = hist[idx + 2];
+      if (cnt === 0) continue;
+      gl += hist[idx];
+      hl += hist[idx + 1];
+      cl += cnt;
+      if (cl < minLeaf || hl < minHess) continue;
+      const cr = count - cl;
+      const hr = sumH - hl;
+      if (cr < minLeaf || hr < minHess) break;
+      const gr = sumG - gl;
+      const gain = (gl * gl) / (hl + lambda) + (gr * gr) / (hr + lambda) - parentScore;
+      if (gain > bestGain) {
+        bestGain = gain;
+        bestT = t;
+        bestGl = gl;
+        bestHl = hl;
+        bestCl = cl;
+        bestMissingLeft = pass === 1;
+      }
     }
   }
   if (bestT < 0) return;
@@ -153,6 +164,7 @@ export function findBestSplitForFeature(
   best.gain = bestGain;
   best.thresholdBin = t;
   best.nCatLeft = 0;
+  best.missingLeft = bestMissingLeft;
   best.leftG = bestGl;
   best.leftH = bestHl;
   best.leftC = bestCl;
@@ -250,6 +262,7 @@ function categoricalSplit(
   best.feature = f;
   best.gain = bestGain;
   best.thresholdBin = -1;
+  best.missingLeft = false;
   best.leftG = bestGl;
   best.leftH = bestHl;
   best.leftC = bestCl;

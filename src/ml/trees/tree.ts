@@ -1,8 +1,9 @@
 /**
  * One fitted tree in LightGBM's layout: `nLeaves - 1` internal nodes, node 0 the root, children
  * ≥ 0 are internal nodes and negative children are leaves (`~leaf`). Numeric splits send
- * `x ≤ threshold` left (NaN right); categorical splits send the categories of their set left and
- * every other value (including unknown categories and NaN) right.
+ * `x ≤ threshold` left, and NaN to the side the split learned for missing values (`missingLeft`,
+ * right unless set); categorical splits send the categories of their set left and every other
+ * value (including unknown categories and NaN) right.
  */
 export class Tree {
   constructor(
@@ -28,7 +29,18 @@ export class Tree {
      */
     readonly catOffsets: Int32Array,
     readonly catValues: Int32Array,
+    /**
+     * Numeric nodes: 1 when NaN goes left (the side learned from the node's missing values),
+     * 0 when it goes right. Always 0 for categorical nodes.
+     */
+    readonly missingLeft: Uint8Array = new Uint8Array(feature.length),
   ) {}
+
+  /** Whether some node sends NaN left (else NaN goes right everywhere). */
+  get hasMissingLeft(): boolean {
+    for (let k = 0; k < this.missingLeft.length; k++) if (this.missingLeft[k] !== 0) return true;
+    return false;
+  }
 
   get nCatSets(): number {
     return this.catOffsets.length - 1;
@@ -66,7 +78,8 @@ export class Tree {
   }
 
   private goesLeft(node: number, x: number): boolean {
-    if (this.categorical[node] === 0) return x <= this.threshold[node];
+    if (this.categorical[node] === 0)
+      return x <= this.threshold[node] || (x !== x && this.missingLeft[node] === 1);
     if (x >>> 0 !== x) return false;
     const s = this.threshold[node];
     const values = this.catValues;
