@@ -1,5 +1,5 @@
 // Shared helpers of the benchmarks: run the compiled CLI, make applicant files.
-import { execFile } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
@@ -51,4 +51,31 @@ export async function writeApplicantsCsv(path, rows) {
 
 export function fmt(x, digits = 3) {
   return Number(x).toFixed(digits);
+}
+
+/**
+ * A Python interpreter that imports scikit-learn and XGBoost (for bench/baselines.py): $PYTHON,
+ * else `python3` on the PATH, else Debian's /usr/bin/python3 (a pyenv or venv python3 on the
+ * PATH often lacks the Debian packages). Undefined when none does.
+ */
+export function findPython() {
+  const candidates = [process.env.PYTHON, "python3", "/usr/bin/python3"].filter(Boolean);
+  for (const python of candidates) {
+    const r = spawnSync(python, ["-c", "import sklearn, xgboost"], { stdio: "ignore" });
+    if (r.status === 0) return python;
+  }
+  return undefined;
+}
+
+export const BASELINES = fileURLToPath(new URL("baselines.py", import.meta.url));
+
+/** Runs bench/baselines.py; resolves with its parsed JSON (throws on failure) and wall seconds. */
+export function baselines(python, args) {
+  const start = performance.now();
+  return new Promise((resolve, reject) => {
+    execFile(python, [BASELINES, ...args], { maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`baselines.py ${args.join(" ")} failed: ${stderr || err.message}`));
+      else resolve({ ...JSON.parse(stdout), wallSeconds: (performance.now() - start) / 1000 });
+    });
+  });
 }
