@@ -62,9 +62,15 @@ const GRID = [-2.5, -1, -0, 0.5, 1, 3, 7.25, 1e6];
 
 /**
  * A random tree with `nLeaves` leaves, grown by splitting random leaves (so depths vary), numeric
- * thresholds from GRID and categorical sets that are random non-empty subsets.
+ * thresholds from GRID and categorical sets that are random non-empty subsets; each numeric node
+ * sends NaN left with probability `missingLeftShare`.
  */
-function randomTree(rng: Rng, spec: readonly FeatureSpec[], nLeaves: number): Tree {
+function randomTree(
+  rng: Rng,
+  spec: readonly FeatureSpec[],
+  nLeaves: number,
+  missingLeftShare = 0,
+): Tree {
   const feature: number[] = [];
   const threshold: number[] = [];
   const categorical: number[] = [];
@@ -101,6 +107,11 @@ function randomTree(rng: Rng, spec: readonly FeatureSpec[], nLeaves: number): Tr
   const catOffsets = new Int32Array(sets.length + 1);
   sets.forEach((set, s) => (catOffsets[s + 1] = catOffsets[s] + set.length));
   const nInternal = nLeaves - 1;
+  const missingLeft = new Uint8Array(nInternal);
+  if (missingLeftShare > 0) {
+    for (let k = 0; k < nInternal; k++)
+      missingLeft[k] = Number(categorical[k] === 0 && rng.next() < missingLeftShare);
+  }
   return new Tree(
     nLeaves,
     Int32Array.from(feature),
@@ -114,6 +125,7 @@ function randomTree(rng: Rng, spec: readonly FeatureSpec[], nLeaves: number): Tr
     new Float64Array(nLeaves),
     catOffsets,
     Int32Array.from(sets.flat()),
+    missingLeft,
   );
 }
 
@@ -183,6 +195,91 @@ describe("packed scoring", () => {
     expect(new PackedTrees(trees).usesDecisions).toBe(false);
     const rows = Array.from({ length: 700 }, () => randomRow(rng, SPEC));
     expectSameScores(trees, tableOf(SPEC, rows));
+  });
+
+  it("sends NaN to each numeric node's learned side, in both layouts", () => {
+    // A stump by hand: x ≤ 1 or NaN goes left.
+    const stump = new Tree(
+      2,
+      Int32Array.of(0),
+      Float64Array.of(1),
+      Uint8Array.of(0),
+      Int32Array.of(~0),
+      Int32Array.of(~1),
+      new Float64Array(1),
+      new Float64Array(1),
+      Float64Array.of(-1, 1),
+      new Float64Array(2),
+      Int32Array.of(0),
+      new Int32Array(0),
+      Uint8Array.of(1),
+    );
+    const spec1: FeatureSpec[] = [{ name: "x", kind: "numeric" }];
+    const packed = new PackedTrees([stump]);
+    expect(packed.usesDecisions).toBe(true);
+    expect([NaN, 0, 1, 2, Infinity, -Infinity].map((x) => packed.sumRow([x]))).toEqual([
+      -1, -1, -1, 1, 1, -1,
+    ]);
+    expect(stump.leafValue[stump.leafOfRow([NaN])]).toBe(-1);
+    expectSameScores([stump], tableOf(spec1, [[NaN], [0.5], [3]]));
+
+    const rng = new Rng(13);
+    // Some features with NaN-left nodes only, some with both sides, some without any.
+    const trees = Array.from({ length: 40 }, (_, t) =>
+      randomTree(rng, SPEC, 1 + ((t * 7) % 60), t % 3 === 0 ? 0 : 0.5),
+    );
+    expect(trees.some((t) => t.hasMissingLeft)).toBe(true);
+    expect(new PackedTrees(trees).usesDecisions).toBe(true);
+    for (const n of [1, 7, 1000, 2311]) {
+      const rows = Array.from({ length: n }, () => randomRow(rng, SPEC));
+      expectSameScores(trees, tableOf(SPEC, rows));
+    }
+    // Rows that are NaN everywhere reach, in every tree, the leaf of following each side.
+    const nan = SPEC.map(() => NaN);
+    for (const t of trees) {
+      let node = t.nLeaves === 1 ? -1 : 0;
+      while (node >= 0) node = t.missingLeft[node] ? t.left[node] : t.right[node];
+      expect(t.leafOfRow(nan)).toBe(~node);
+    }
+    // The raw layout (a feature split both ways) and a NaN-left node with a NaN threshold.
+    const numericSpec = SPEC.map((s) => ({ name: s.name, kind: "numeric" as const }));
+    let mixed = randomTree(rng, numericSpec, 30, 0.5);
+    while (!Array.from(mixed.feature).includes(1)) mixed = randomTree(rng, numericSpec, 30, 0.5);
+    const raw = [randomTree(rng, SPEC, 20, 0.5), mixed];
+    expect(new PackedTrees(raw).usesDecisions).toBe(false);
+    const nanThreshold = randomTree(rng, SPEC, 12, 1);
+    for (let k = 0; k < nanThreshold.nInternal; k++)
+      if (nanThreshold.categorical[k] === 0) nanThreshold.threshold[k] = NaN;
+    expect(new PackedTrees([nanThreshold]).usesDecisions).toBe(false);
+    const rows = Array.from({ length: 700 }, () => randomRow(rng, SPEC));
+    expectSameScores(raw, tableOf(SPEC, rows));
+    expectSameScores([nanThreshold, trees[1]], tableOf(SPEC, rows));
+    const packedRaw = new PackedTrees(raw);
+    const table = tableOf(SPEC, rows);
+    for (let i = 0; i < 200; i++) {
+      for (let t = 0; t < raw.length; t++) {
+        const want = raw[t].leafValue[raw[t].leafOfRow(rows[i])];
+        expect(packedRaw.treeValue(t, table.columns, i)).toBe(want);
+      }
+    }
+  });
+
+  it("scores models fitted on data with missing values like walking their trees", () => {
+    const rng = new Rng(4);
+    // German credit with a fifth of the numeric values missing.
+    const columns = german.columns.map((c, f) =>
+      german.features[f].kind === "numeric"
+        ? c.map((v) => (rng.next() < 0.2 ? NaN : v))
+        : c.slice(),
+    );
+    const data = { ...german, columns };
+    const boosted = gbdt.fit(data, { nRounds: 80 }, new Rng(0)) as GbdtModel;
+    const bagged = forest.fit(data, { nTrees: 30 }, new Rng(1)) as ForestModel;
+    for (const trees of [boosted.trees, bagged.trees]) {
+      expect(trees.some((t) => t.hasMissingLeft)).toBe(true);
+      expect(new PackedTrees(trees).usesDecisions).toBe(true);
+      expectSameScores(trees, data);
+    }
   });
 
   it("treeValue gives each tree's leaf value", () => {

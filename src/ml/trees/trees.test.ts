@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { AppError } from "../../core/errors.js";
 import { Rng } from "../../core/rng.js";
+import { rocAuc } from "../metrics/auc.js";
 import type { FeatureSpec, Table } from "../types.js";
 import { BinMapper } from "./binning.js";
 import {
@@ -18,7 +19,7 @@ import {
 } from "./learner.js";
 import { PackedTrees } from "./predict.js";
 import { type TreeJSON, treeFromJSON, treeToJSON } from "./serialize.js";
-import type { Tree } from "./tree.js";
+import { Tree } from "./tree.js";
 
 /** Exact-fit settings: class-1 fraction leaves (grad −y, hess 1, λ 0), grown to purity. */
 const PURE: TreeParams = {
@@ -349,6 +350,187 @@ describe("tree JSON and packed scoring", () => {
       let err: unknown;
       try {
         treeFromJSON(j, spec, "tree");
+      } catch (e) {
+        err = e;
+      }
+      expect(err, what).toBeInstanceOf(AppError);
+      expect((err as AppError).code, what).toBe("MODEL_FILE_INVALID");
+      expect((err as AppError).message, what).toMatch(message);
+    }
+  });
+});
+
+/** The same tree with other missing-value sides. */
+function withMissingLeft(t: Tree, missingLeft: Uint8Array): Tree {
+  return new Tree(
+    t.nLeaves,
+    t.feature,
+    t.threshold,
+    t.categorical,
+    t.left,
+    t.right,
+    t.gain,
+    t.cover,
+    t.leafValue,
+    t.leafCover,
+    t.catOffsets,
+    t.catValues,
+    missingLeft,
+  );
+}
+
+describe("missing values", () => {
+  const spec: FeatureSpec[] = [{ name: "x", kind: "numeric" }];
+  /**
+   * x in 0..99, ten rows each: 80% bad below 30, 10% bad from 30 on. Missing x is as risky as
+   * low x, so the one split belongs at 29.5 with NaN on the left.
+   */
+  function lowRiskData(nMissing: number): { x: number[]; y: number[] } {
+    const x: number[] = [];
+    const y: number[] = [];
+    for (let i = 0; i < 1000; i++) {
+      const v = i % 100;
+      const copy = Math.floor(i / 100);
+      x.push(v);
+      y.push(v < 30 ? Number(copy < 8) : Number(copy === 0));
+    }
+    for (let i = 0; i < nMissing; i++) {
+      x.push(NaN);
+      y.push(Number(i % 5 !== 0));
+    }
+    return { x, y };
+  }
+
+  it("learns to send NaN left when missing rows look like the low side", () => {
+    const { x, y } = lowRiskData(100);
+    const stump = growPure(table(spec, [x]), y, { ...PURE, maxLeaves: 2 });
+    expect(stump.nLeaves).toBe(2);
+    expect(stump.threshold[0]).toBe(29.5);
+    expect(stump.missingLeft[0]).toBe(1);
+    expect(stump.hasMissingLeft).toBe(true);
+    const leftLeaf = stump.leafValue[~stump.left[0]];
+    // Left: 300 low rows and 100 missing ones, 80% bad.
+    expect(leftLeaf).toBeCloseTo(0.8, 9);
+    expect(value(stump, [NaN])).toBe(leftLeaf);
+    expect(value(stump, [10])).toBe(leftLeaf);
+    expect(value(stump, [80])).toBe(stump.leafValue[~stump.right[0]]);
+    // Ranking the rows with NaN: the learned side beats sending them right.
+    const scores = (t: Tree) => x.map((v) => value(t, [v]));
+    const right = withMissingLeft(stump, new Uint8Array(1));
+    expect(rocAuc(y, scores(stump))).toBeGreaterThan(rocAuc(y, scores(right)) + 0.05);
+  });
+
+  it("keeps NaN right where the node has no missing rows or they look like the high side", () => {
+    const complete = lowRiskData(0);
+    const t = growPure(table(spec, [complete.x]), complete.y, { ...PURE, maxLeaves: 2 });
+    expect(t.missingLeft[0]).toBe(0);
+    expect(t.hasMissingLeft).toBe(false);
+    expect("missingLeft" in treeToJSON(t)).toBe(false);
+    expect(value(t, [NaN])).toBe(t.leafValue[~t.right[0]]);
+    // Missing rows 10% bad, like x ≥ 30.
+    const x = [...complete.x, ...new Array(100).fill(NaN)];
+    const y = [...complete.y, ...Array.from({ length: 100 }, (_, i) => Number(i % 10 === 0))];
+    const high = growPure(table(spec, [x]), y, { ...PURE, maxLeaves: 2 });
+    expect(high.threshold[0]).toBe(29.5);
+    expect(high.missingLeft[0]).toBe(0);
+  });
+
+  it("partitions training rows exactly as the raw values route them, dense and sparse", () => {
+    const rng = new Rng(17);
+    const n = 600;
+    const cols = Array.from({ length: 3 }, () =>
+      Array.from({ length: n }, () => (rng.next() < 0.2 ? NaN : rng.next() * 10)),
+    );
+    // Missing values of x0 are risky, of x1 safe; x2 is noise.
+    const y = cols[0].map((v, i) => {
+      const a = Number.isNaN(v) ? 0.9 : v / 10;
+      const b = Number.isNaN(cols[1][i]) ? 0.1 : cols[1][i] / 10;
+      return Number(a + b + 0.3 * rng.normal() > 1);
+    });
+    const features: FeatureSpec[] = cols.map((_, j) => ({ name: `x${j}`, kind: "numeric" }));
+    const t = table(features, cols);
+    // All features at every node (histogram subtraction), and 2 of 3 per node, which builds
+    // small nodes' histograms sparsely (x has ~480 distinct values: 255 bins).
+    for (const params of [PURE, { ...PURE, featuresPerNode: 2 }, { ...PURE, maxLeaves: 20 }]) {
+      const mapper = BinMapper.fit(t);
+      const learner = new TreeLearner(mapper, mapper.transform(t), params);
+      const grad = Float64Array.from(y, (v) => -v);
+      const hess = new Float64Array(n).fill(1);
+      const rows = Int32Array.from({ length: n }, (_, i) => i);
+      const tree = learner.fit(grad, hess, rows, n, new Rng(3));
+      expect(tree.hasMissingLeft).toBe(true);
+      const scores = new Float64Array(n);
+      learner.addLeafValues(tree, scores);
+      for (let i = 0; i < n; i++) {
+        const r = [cols[0][i], cols[1][i], cols[2][i]];
+        expect(scores[i], `row ${i}`).toBe(value(tree, r));
+        expect(tree.leafOfColumns(t.columns, i)).toBe(tree.leafOfRow(r));
+      }
+    }
+  });
+
+  it("round-trips missing sides through JSON; JSON without them reads as all right", () => {
+    const { x, y } = lowRiskData(100);
+    const z = x.map((v, i) => (i % 7 === 0 ? NaN : (v * 37) % 11));
+    const c = x.map((_, i) => i % 3);
+    const features: FeatureSpec[] = [
+      { name: "x", kind: "numeric" },
+      { name: "z", kind: "numeric" },
+      { name: "c", kind: "categorical", nCategories: 3 },
+    ];
+    const tree = growPure(table(features, [x, z, c]), y, { ...PURE, maxLeaves: 10 });
+    expect(tree.hasMissingLeft).toBe(true);
+    const text = JSON.stringify(treeToJSON(tree));
+    const json = JSON.parse(text) as TreeJSON;
+    expect(json.missingLeft).toEqual(Array.from(tree.missingLeft));
+    const back = treeFromJSON(json, features, "tree");
+    expect(JSON.stringify(treeToJSON(back))).toBe(text);
+    const rows = [
+      [NaN, NaN, NaN],
+      [NaN, 3, 1],
+      [10, NaN, 2],
+      [80, NaN, 0],
+      [NaN, 5, 7],
+    ];
+    for (const r of rows) expect(value(back, r)).toBe(value(tree, r));
+    // The older form, without the field: every node sends NaN right.
+    const old = { ...json } as Record<string, unknown>;
+    delete old.missingLeft;
+    const right = treeFromJSON(old, features, "tree");
+    expect(Array.from(right.missingLeft)).toEqual(new Array(tree.nInternal).fill(0));
+    expect(JSON.stringify(treeToJSON(right))).toBe(JSON.stringify(old));
+    const allRight = withMissingLeft(tree, new Uint8Array(tree.nInternal));
+    for (const r of rows) expect(value(right, r)).toBe(value(allRight, r));
+    expect(value(right, [NaN, 1, 0])).not.toBe(value(tree, [NaN, 1, 0]));
+  });
+
+  it("refuses bad missing sides with a clear error", () => {
+    const features: FeatureSpec[] = [
+      { name: "x", kind: "numeric" },
+      { name: "c", kind: "categorical", nCategories: 3 },
+    ];
+    const x = [1, 2, 3, 4, NaN, NaN, 1, 2, 3, 4, NaN, NaN];
+    const c = [0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1];
+    const y = [1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 1];
+    const good = treeToJSON(growPure(table(features, [x, c]), y));
+    const catNode = good.feature.indexOf(1);
+    expect(catNode).toBeGreaterThanOrEqual(0);
+    const ones = (): number[] => new Array(good.feature.length).fill(0);
+    const bad: [string, unknown, RegExp][] = [
+      ["not an array", 1, /missingLeft: expected an array/],
+      ["wrong length", [0], /missingLeft: expected \d+ entries/],
+      ["not 0 or 1", ones().map((_, k) => (k === 0 ? 2 : 0)), /missingLeft\[0\]/],
+      [
+        "on a categorical split",
+        ones().map((_, k) => (k === catNode ? 1 : 0)),
+        /categorical split sends missing values right/,
+      ],
+    ];
+    for (const [what, field, message] of bad) {
+      const j = { ...good, missingLeft: field };
+      let err: unknown;
+      try {
+        treeFromJSON(j, features, "tree");
       } catch (e) {
         err = e;
       }
