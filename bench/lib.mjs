@@ -79,3 +79,14 @@ export function baselines(python, args) {
     });
   });
 }
+
+/** Runs `fn` with writes to stderr dropped (spec inference prints its decisions there). */
+export async function quietly(fn) {
+  const write = process.stderr.write;
+  process.stderr.write = () => true;
+  try {
+    return await fn();
+  } finally {
+    process.stderr.write = write;
+  }
+}

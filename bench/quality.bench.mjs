@@ -15,7 +15,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { riskometerFolds } from "./folds.mjs";
-import { ROOT, baselines, cli, findPython, fmt } from "./lib.mjs";
+import { ROOT, baselines, cli, findPython, fmt, quietly } from "./lib.mjs";
 
 const DATASETS = {
   "taiwan-default": {
@@ -55,17 +55,6 @@ if (!python) {
     "baselines skipped: no python3 with scikit-learn and XGBoost (Debian: apt-get install " +
       "python3-sklearn python3-xgboost python3-pandas python3-scipy, or set PYTHON)",
   );
-}
-
-/** Runs `fn` with writes to stderr dropped (spec inference prints its decisions there). */
-async function quietly(fn) {
-  const write = process.stderr.write;
-  process.stderr.write = () => true;
-  try {
-    return await fn();
-  } finally {
-    process.stderr.write = write;
-  }
 }
 
 const dir = await mkdtemp(join(tmpdir(), "riskometer-quality-"));

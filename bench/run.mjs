@@ -12,6 +12,10 @@ const benches = [
   ["decision-log.bench.mjs"],
   ["../dist/bench/explain.bench.js"],
   ["drift.bench.mjs"],
+  // These two compare with scikit-learn and XGBoost (Debian's python3-sklearn, python3-xgboost,
+  // python3-pandas, python3-scipy; without them only Riskometer's side runs) and take minutes.
+  ["quality.bench.mjs"],
+  ["cv-large.bench.mjs"],
   // These two need Debian's wrk and chromium.
   ["serve.bench.mjs", "gbdt", "15", "1000000"],
   ["upload.bench.mjs", "100000", "gbdt"],
