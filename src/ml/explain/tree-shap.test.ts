@@ -52,6 +52,47 @@ function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol
   }
 }
 
+/** The same tree with other missing-value sides and thresholds. */
+function withSides(t: Tree, threshold: Float64Array, missingLeft: Uint8Array): Tree {
+  return new Tree(
+    t.nLeaves,
+    t.feature,
+    threshold,
+    t.categorical,
+    t.left,
+    t.right,
+    t.gain,
+    t.cover,
+    t.leafValue,
+    t.leafCover,
+    t.catOffsets,
+    t.catValues,
+    missingLeft,
+  );
+}
+
+/**
+ * For one row, the same game without missing values: a numeric NaN becomes 0 and each split on
+ * that feature a threshold that 0 passes or fails as NaN went. Covers do not change, so the
+ * Shapley values do not either; the reference implementations (which send NaN right) then apply.
+ */
+function spelledOut(
+  trees: readonly Tree[],
+  x: ArrayLike<number>,
+  numeric: readonly boolean[],
+): { trees: Tree[]; row: Float64Array } {
+  const row = Float64Array.from(x, (v, f) => (numeric[f] && Number.isNaN(v) ? 0 : v));
+  const out = trees.map((t) => {
+    const threshold = t.threshold.slice();
+    for (let k = 0; k < t.nInternal; k++) {
+      const f = t.feature[k];
+      if (numeric[f] && Number.isNaN(x[f])) threshold[k] = t.missingLeft[k] ? 1 : -1;
+    }
+    return withSides(t, threshold, new Uint8Array(t.nInternal));
+  });
+  return { trees: out, row };
+}
+
 describe("gaussLegendre", () => {
   it("integrates t^k exactly on [0, 1] up to degree 2n − 1, weights summing to 1", () => {
     for (let n = 1; n <= 12; n++) {
@@ -115,6 +156,48 @@ describe("TreeShap against brute-force Shapley values (all subsets, same expecta
     }
   });
 
+  it("random trees with NaN sent left at some numeric splits", () => {
+    const rng = new Rng(29);
+    let nanRows = 0;
+    for (let trial = 0; trial < 200; trial++) {
+      const nFeatures = 1 + rng.int(6);
+      const categories = Array.from({ length: nFeatures }, () =>
+        rng.next() < 0.3 ? 2 + rng.int(5) : 0,
+      );
+      const numeric = categories.map((c) => c === 0);
+      const trees = Array.from({ length: 1 + rng.int(3) }, () => {
+        const t = randomTree(rng, {
+          nFeatures,
+          categories,
+          maxDepth: 1 + rng.int(7),
+          splitProbability: 0.7,
+        });
+        const sides = Uint8Array.from(t.categorical, (c) => Number(c === 0 && rng.next() < 0.5));
+        return withSides(t, t.threshold, sides);
+      });
+      for (let r = 0; r < 4; r++) {
+        // Missing values far more often than in randomRow.
+        const x = randomRow(rng, categories).map((v) => (rng.next() < 0.3 ? NaN : v));
+        if (x.some((v, f) => numeric[f] && Number.isNaN(v))) nanRows++;
+        const plain = spelledOut(trees, x, numeric);
+        const brute = bruteForceShapley(plain.trees, plain.row, nFeatures);
+        let reached = 0;
+        for (const t of trees) reached += t.leafValue[t.leafOfRow(x)];
+        for (const way of WAYS) {
+          const { shap, phi, sum } = shapOf(trees, x, nFeatures, way);
+          expectClose(phi, brute.phi);
+          expect(shap.expectedSum).toBeCloseTo(brute.empty, 12);
+          expect(sum).toBe(reached);
+          expect(sum).toBeCloseTo(brute.full, 12);
+          let total = shap.expectedSum;
+          for (const v of phi) total += v;
+          expect(total).toBeCloseTo(sum, 9);
+        }
+      }
+    }
+    expect(nanRows).toBeGreaterThan(300);
+  });
+
   it("a single-leaf tree: nothing to attribute, base = its value", () => {
     const leaf = new Tree(
       1,
@@ -174,6 +257,52 @@ describe("TreeShap against brute-force Shapley values (all subsets, same expecta
         })[0],
       );
     }
+  });
+
+  it("gbdt and forest fitted on credit columns with missing values: NaN follows the learned side", () => {
+    const rng = new Rng(8);
+    const base = firstColumns(german, 8);
+    const numeric = base.features.map((f) => f.kind === "numeric");
+    expect(numeric.filter(Boolean).length).toBeGreaterThanOrEqual(2);
+    // Missing values that carry risk: more often missing for bad applicants.
+    const columns = base.columns.map((c, f) =>
+      numeric[f] ? c.map((v, i) => (rng.next() < (base.y[i] ? 0.35 : 0.1) ? NaN : v)) : c,
+    );
+    const data: LabeledTable = { ...base, columns };
+    const boosted = gbdt.fit(
+      data,
+      { nRounds: 20, maxDepth: 4, maxLeaves: 12, minSamplesLeaf: 5 },
+      new Rng(1),
+    ) as GbdtModel;
+    const bagged = forest.fit(data, { nTrees: 3, maxFeatures: 0.5 }, new Rng(2)) as ForestModel;
+    for (const model of [boosted, bagged]) {
+      expect(model.trees.some((t) => t.hasMissingLeft)).toBe(true);
+    }
+    let checked = 0;
+    for (let i = 0; i < data.n && checked < 12; i += 7) {
+      const x = row(data, i);
+      if (!x.some((v, f) => numeric[f] && Number.isNaN(v))) continue;
+      checked++;
+      for (const way of WAYS) {
+        const { shap, phi, sum } = shapOf(boosted.trees, x, 8, way);
+        expect(sum + boosted.baseScore).toBe(boosted.predictRawRow(x));
+        // Additivity: base value + Σ contributions = raw score.
+        let total = boosted.baseScore + shap.expectedSum;
+        for (const v of phi) total += v;
+        expect(total).toBeCloseTo(boosted.predictRawRow(x), 9);
+        const plain = spelledOut(boosted.trees, x, numeric);
+        expectClose(phi, bruteForceShapley(plain.trees, plain.row, 8).phi);
+      }
+      const { shap, phi, sum } = shapOf(bagged.trees, x, 8, {});
+      const one = { ...data, columns: data.columns.map((c) => c.subarray(i, i + 1)), n: 1 };
+      expect(sum / 3).toBe(bagged.predictProba(one)[0]);
+      let total = shap.expectedSum;
+      for (const v of phi) total += v;
+      expect(total).toBeCloseTo(sum, 9);
+      const plain = spelledOut(bagged.trees, x, numeric);
+      expectClose(phi, bruteForceShapley(plain.trees, plain.row, 8).phi);
+    }
+    expect(checked).toBe(12);
   });
 
   it("default gbdt on all 20 features: each tree against brute force over its own features", () => {
