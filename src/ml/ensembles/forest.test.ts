@@ -191,3 +191,73 @@ describe("forest", () => {
     expect(() => forest.fromJSON(JSON.parse(good), german.features.slice(1))).toThrow(/features/);
   });
 });
+
+describe("forest with missing values", () => {
+  it("scores missing values like the side they resemble", () => {
+    // x in 0..99 (ten rows each): 80% bad below 30, 10% from 30 on; missing x 80% bad.
+    const x: number[] = [];
+    const y: number[] = [];
+    for (let i = 0; i < 1000; i++) {
+      const copy = Math.floor(i / 100);
+      x.push(i % 100);
+      y.push(i % 100 < 30 ? Number(copy < 8) : Number(copy === 0));
+    }
+    for (let i = 0; i < 200; i++) {
+      x.push(NaN);
+      y.push(Number(i % 5 !== 0));
+    }
+    const data: LabeledTable = {
+      features: [{ name: "x", kind: "numeric" }],
+      columns: [Float64Array.from(x)],
+      n: x.length,
+      y: Uint8Array.from(y),
+    };
+    const stumps = fit({ nTrees: 5, bootstrap: false, maxDepth: 1, maxFeatures: 1 }, 0, data);
+    for (const t of stumps.trees) {
+      expect(t.threshold[0]).toBe(29.5);
+      expect(t.missingLeft[0]).toBe(1);
+    }
+    const p = (v: number): number => stumps.predictRawRow([v]);
+    expect(p(NaN)).toBe(p(10));
+    expect(p(NaN)).not.toBe(p(80));
+    const bagged = fit({ nTrees: 40, maxFeatures: 1 }, 1, data);
+    const proba = (v: number): number =>
+      bagged.predictProba({ ...data, columns: [Float64Array.of(v)], n: 1 })[0];
+    expect(Math.abs(proba(NaN) - proba(10))).toBeLessThan(0.05);
+    expect(proba(NaN) - proba(80)).toBeGreaterThan(0.5);
+  });
+
+  it("fits German credit with missing values: JSON, single rows, batch and out-of-bag agree", () => {
+    const rng = new Rng(3);
+    const columns = train.columns.map((c, f) =>
+      train.features[f].kind === "numeric"
+        ? c.map((v, i) => (rng.next() < (train.y[i] ? 0.3 : 0.1) ? NaN : v))
+        : c.slice(),
+    );
+    const data: LabeledTable = { ...train, columns };
+    const m = fit({ nTrees: 40 }, 5, data);
+    expect(m.trees.some((t) => t.hasMissingLeft)).toBe(true);
+    const raw = m.predictRaw(data);
+    const proba = m.predictProba(data);
+    for (let i = 0; i < data.n; i++) {
+      const r = row(data, i);
+      expect(m.predictRawRow(r)).toBe(raw[i]);
+      let s = 0;
+      for (const t of m.trees) s += t.leafValue[t.leafOfRow(r)];
+      expect(proba[i]).toBeCloseTo(s / 40, 12);
+    }
+    const oob = m.oobProba as Float64Array;
+    expect(
+      rocAuc(
+        data.y,
+        Array.from(oob, (v) => (Number.isNaN(v) ? 0.3 : v)),
+      ),
+    ).toBeGreaterThan(0.7);
+    const text = JSON.stringify(m.toJSON());
+    expect(text).toContain('"missingLeft"');
+    const back = forest.fromJSON(JSON.parse(text), german.features);
+    expect(JSON.stringify(back.toJSON())).toBe(text);
+    expect(Array.from(back.predictRaw(data))).toEqual(Array.from(raw));
+    expect(JSON.stringify(fit({ nTrees: 20 }, 3).toJSON())).not.toContain("missingLeft");
+  });
+});

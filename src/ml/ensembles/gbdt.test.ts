@@ -5,6 +5,7 @@ import { DEFAULT_DATA_PATH, readDataset } from "../../data/index.js";
 import { rocAuc } from "../metrics/auc.js";
 import { type LabeledTable, takeRows } from "../types.js";
 import { stratifiedKFold } from "../validation/folds.js";
+import { Tree } from "../trees/tree.js";
 import { GbdtModel, gbdt } from "./gbdt.js";
 
 const german = (await readDataset(DEFAULT_DATA_PATH)).table;
@@ -164,5 +165,114 @@ describe("gbdt", () => {
     expect(() => gbdt.fromJSON({ ...JSON.parse(good), version: 99 }, german.features)).toThrow(
       /version/,
     );
+  });
+});
+
+/**
+ * One numeric feature x in 0..99 (ten rows each): 80% bad below 30, 10% from 30 on; 200 rows
+ * without x, 80% bad, as risky as low x.
+ */
+function missingLikeLow(): LabeledTable {
+  const x: number[] = [];
+  const y: number[] = [];
+  for (let i = 0; i < 1000; i++) {
+    const copy = Math.floor(i / 100);
+    x.push(i % 100);
+    y.push(i % 100 < 30 ? Number(copy < 8) : Number(copy === 0));
+  }
+  for (let i = 0; i < 200; i++) {
+    x.push(NaN);
+    y.push(Number(i % 5 !== 0));
+  }
+  return {
+    features: [{ name: "x", kind: "numeric" }],
+    columns: [Float64Array.from(x)],
+    n: x.length,
+    y: Uint8Array.from(y),
+  };
+}
+
+/** The table with numeric values missing, more often for bad rows. */
+function withMissing(t: LabeledTable, seed: number): LabeledTable {
+  const rng = new Rng(seed);
+  const columns = t.columns.map((c, f) =>
+    t.features[f].kind === "numeric"
+      ? c.map((v, i) => (rng.next() < (t.y[i] ? 0.3 : 0.1) ? NaN : v))
+      : c.slice(),
+  );
+  return { ...t, columns };
+}
+
+describe("gbdt with missing values", () => {
+  it("scores missing values like the side they resemble, ranking better than sending them right", () => {
+    const data = missingLikeLow();
+    // Without row subsampling every subset of the low side and the missing rows is 80% bad.
+    const model = fit({ nRounds: 50, rowSubsample: 1 }, 0, data);
+    expect(model.trees.every((t) => t.nLeaves === 1 || t.missingLeft[0] === 1)).toBe(true);
+    const p = (x: number): number => model.predictRawRow([x]);
+    expect(p(NaN)).toBe(p(10));
+    expect(p(NaN)).toBeGreaterThan(p(80) + 2);
+    const right = new GbdtModel(
+      data.features,
+      model.baseScore,
+      model.trees.map(
+        (t) =>
+          new Tree(
+            t.nLeaves,
+            t.feature,
+            t.threshold,
+            t.categorical,
+            t.left,
+            t.right,
+            t.gain,
+            t.cover,
+            t.leafValue,
+            t.leafCover,
+            t.catOffsets,
+            t.catValues,
+          ),
+      ),
+      model.params,
+    );
+    expect(right.predictRawRow([NaN])).toBe(right.predictRawRow([80]));
+    const auc = rocAuc(data.y, model.predictProba(data));
+    expect(auc).toBeGreaterThan(rocAuc(data.y, right.predictProba(data)) + 0.05);
+  });
+
+  it("fits German credit with missing values: JSON, single rows and the batch agree", () => {
+    const trainNaN = withMissing(train, 1);
+    const testNaN = withMissing(test, 2);
+    const m = fit({ nRounds: 100 }, 0, trainNaN);
+    expect(m.trees.some((t) => t.hasMissingLeft)).toBe(true);
+    expect(rocAuc(testNaN.y, m.predictProba(testNaN))).toBeGreaterThan(0.7);
+    const raw = m.predictRaw(testNaN);
+    for (let i = 0; i < testNaN.n; i++) {
+      const r = row(testNaN, i);
+      expect(m.predictRawRow(r)).toBe(raw[i]);
+      let s = 0;
+      for (const t of m.trees) s += t.leafValue[t.leafOfRow(r)];
+      expect(raw[i]).toBe(m.baseScore + s);
+    }
+    const text = JSON.stringify(m.toJSON());
+    expect(text).toContain('"missingLeft"');
+    const back = gbdt.fromJSON(JSON.parse(text), german.features);
+    expect(JSON.stringify(back.toJSON())).toBe(text);
+    expect(Array.from(back.predictRaw(testNaN))).toEqual(Array.from(raw));
+    // A model file of the older form (no missingLeft) reads as NaN going right everywhere.
+    const old = JSON.parse(text) as { trees: Record<string, unknown>[] };
+    for (const t of old.trees) delete t.missingLeft;
+    const legacy = gbdt.fromJSON(old, german.features) as GbdtModel;
+    expect(legacy.trees.every((t) => !t.hasMissingLeft)).toBe(true);
+    const duration = german.features.findIndex((f) => f.name === "duration");
+    const r = row(test, 0);
+    const nan = r.map((v, f) => (f === duration ? NaN : v));
+    const big = r.map((v, f) => (f === duration ? 1e9 : v));
+    expect(legacy.predictRawRow(nan)).toBe(legacy.predictRawRow(big));
+  });
+
+  it("trains exactly as before on complete data: no missing sides, none in the JSON", () => {
+    const complete = fit({ nRounds: 60 });
+    expect(complete.trees.some((t) => t.hasMissingLeft)).toBe(false);
+    expect(JSON.stringify(complete.toJSON())).not.toContain("missingLeft");
   });
 });
