@@ -163,8 +163,8 @@ describe("riskometer predict", () => {
     const viaCli = Number((await readFile(output, "utf8")).trim().split("\n")[1].split(",").at(-2));
     const { loadModel } = await import("../src/ml/pipeline/saved-model.js");
     const { readApplicants } = await import("../src/data/index.js");
-    const { pipeline, schema } = await loadModel(model);
-    for await (const batch of readApplicants(input, { schema })) {
+    const { pipeline, spec } = await loadModel(model);
+    for await (const batch of readApplicants(input, { spec })) {
       const row = Float64Array.from(batch.table.columns, (c) => c[0]);
       expect(viaCli).toBeCloseTo(pipeline.predictProbaRow(row), 6);
       expect(viaCli).toBeCloseTo(pipeline.predictProba(batch.table)[0], 6);

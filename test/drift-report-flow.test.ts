@@ -99,7 +99,11 @@ describe("drift-report flow", () => {
     expect(result.quality.rows).toBe(100);
     expect(result.quality.rocAuc).not.toBeNull();
     expect(result.quality.atCuts.map((c) => c.cut)).toEqual([0.5, expect.any(Number)]);
-    expect(result.fairness.map((f) => f.attribute)).toEqual(["age", "foreign_worker"]);
+    expect(result.fairness.map((f) => f.attribute)).toEqual([
+      "age",
+      "foreign_worker",
+      "personal_status",
+    ]);
     expect(result.fairness[0].group.decisions).toBeGreaterThan(0);
     expect(result.notes).toEqual([]);
     const log = (await flows.store.logs(run.id)).map((l) => l.message);
@@ -119,7 +123,7 @@ describe("drift-report flow", () => {
     expect(metrics).toMatch(/^riskometer_model_quality\{metric="roc_auc"\} 0\.\d+$/m);
     expect(metrics).toMatch(/^riskometer_model_quality\{metric="rows"\} 100$/m);
     expect(metrics).toMatch(
-      /^riskometer_fairness_approval_rate_ratio\{attribute="age",group="< 25",reference="≥ 25"\} \d/m,
+      /^riskometer_fairness_approval_rate_ratio\{attribute="age",group="under 25",reference="25 or older"\} \d/m,
     );
     expect(metrics).toMatch(/^riskometer_drift_report_timestamp_seconds \d{10}/m);
     // The real-time window saw the same 300 decisions as they were made.

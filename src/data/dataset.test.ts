@@ -72,10 +72,10 @@ function expectSameTable(a: LabeledTable, b: LabeledTable): void {
 
 async function batchesOf(
   source: string | Readable,
-  options?: ReadApplicantsOptions,
+  options?: Omit<ReadApplicantsOptions, "spec">,
 ): Promise<ApplicantBatch[]> {
   const out: ApplicantBatch[] = [];
-  for await (const b of readApplicants(source, options)) out.push(b);
+  for await (const b of readApplicants(source, { spec: GERMAN, ...options })) out.push(b);
   return out;
 }
 
@@ -338,7 +338,10 @@ describe("readApplicants on byte ranges", () => {
     end: { nextRow: number; nextLine: number };
   }
 
-  async function collect(path: string, options: ReadApplicantsOptions): Promise<Collected> {
+  async function collect(
+    path: string,
+    options: Omit<ReadApplicantsOptions, "spec">,
+  ): Promise<Collected> {
     const out: Collected = {
       errors: [],
       rawLines: [],
@@ -346,7 +349,7 @@ describe("readApplicants on byte ranges", () => {
       columns: [],
       end: { nextRow: 0, nextLine: 0 },
     };
-    const it = readApplicants(path, { keepRawLines: true, batchSize: 5, ...options });
+    const it = readApplicants(path, { spec: GERMAN, keepRawLines: true, batchSize: 5, ...options });
     for (;;) {
       const r = await it.next();
       if (r.done) {

@@ -57,6 +57,8 @@ export interface ReadOptions {
 }
 
 export interface ReadApplicantsOptions extends ReadOptions {
+  /** The spec applicants are validated against: the scoring version's (no default, on purpose). */
+  readonly spec: DatasetSpec;
   /** Records per batch (default 8192). */
   readonly batchSize?: number;
   /** Keep the original cells of valid rows in `raw` (default false). */
@@ -171,7 +173,7 @@ async function sniffFormat(input: PeekableBytes): Promise<DataFormat> {
 
 async function openRecords(
   source: DataSource,
-  options: ReadApplicantsOptions,
+  options: Omit<ReadApplicantsOptions, "spec">,
 ): Promise<RecordInput> {
   if (options.range !== undefined) return openRange(source, options.range, options);
   if (options.header !== undefined) {
@@ -238,7 +240,7 @@ const LINE_BREAK = Buffer.from("\n");
 async function openRange(
   source: DataSource,
   range: ByteRange,
-  options: ReadApplicantsOptions,
+  options: Omit<ReadApplicantsOptions, "spec">,
 ): Promise<RecordInput> {
   if (typeof source !== "string") {
     throw new AppError("INVALID_ARGUMENT", "a byte range can only be read from a file path");
@@ -333,7 +335,7 @@ function lineBreaks(record: readonly string[]): number {
  */
 export function readApplicants(
   source: DataSource,
-  options: ReadApplicantsOptions = {},
+  options: ReadApplicantsOptions,
 ): AsyncGenerator<ApplicantBatch, ReadEnd> {
   return applicantBatches(source, options, {});
 }
@@ -422,7 +424,7 @@ export async function readDataset(path: string, options: ReadOptions = {}): Prom
   const info: { format?: DataFormat } = {};
   let rows = 0;
   let header: readonly string[] = [];
-  for await (const batch of applicantBatches(path, { ...options, label: "required" }, info)) {
+  for await (const batch of applicantBatches(path, { ...options, spec, label: "required" }, info)) {
     header = batch.header;
     tables.push(batch.table);
     labels.push(batch.labels as Uint8Array);

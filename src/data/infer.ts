@@ -69,6 +69,13 @@ class ColumnStats {
   distinct: Map<string, number> | null = new Map();
   /** Risk-class count per distinct text, for the leakage check. */
   risky: Map<string, number> | null = new Map();
+  /**
+   * Past MAX_DISTINCT, the texts seen while every one has been unique (an id column has as many
+   * distinct values as rows); null from the first repeat.
+   */
+  unique: Set<string> | null = null;
+  /** Whether no present text has repeated so far. */
+  allUnique = true;
   /** Numeric values with their labels, for the leakage check (numbers only). */
   readonly values: number[] = [];
   readonly labels: number[] = [];
@@ -91,12 +98,20 @@ class ColumnStats {
       }
     }
     if (this.distinct !== null) {
-      this.distinct.set(text, (this.distinct.get(text) ?? 0) + 1);
+      const seen = this.distinct.get(text) ?? 0;
+      if (seen > 0) this.allUnique = false;
+      this.distinct.set(text, seen + 1);
       if (y === 1) this.risky?.set(text, (this.risky.get(text) ?? 0) + 1);
       if (this.distinct.size > MAX_DISTINCT) {
+        if (this.allUnique) this.unique = new Set(this.distinct.keys());
         this.distinct = null;
         this.risky = null;
       }
+    } else if (this.unique !== null) {
+      if (this.unique.has(text)) {
+        this.allUnique = false;
+        this.unique = null;
+      } else this.unique.add(text);
     }
   }
 }
@@ -215,7 +230,7 @@ export async function inferSpec(source: DataSource, options: InferOptions): Prom
     const numeric = attr ? attr.type === "numeric" : s.numbers === present;
     if (numeric) {
       const integer = s.integers === present;
-      if (integer && s.missing === 0 && nDistinct === rows && rows >= 20) {
+      if (integer && s.missing === 0 && s.allUnique && rows >= 20) {
         decide({ name, label, kind: "id" }, "a unique whole number in every row");
         return;
       }
@@ -253,15 +268,16 @@ export async function inferSpec(source: DataSource, options: InferOptions): Prom
       }
       return;
     }
-    if (distinct === null || (nDistinct === rows && s.missing === 0)) {
+    if (s.allUnique && s.missing === 0 && rows >= 20) {
+      decide({ name, label, kind: "id" }, "a unique text in every row");
+      return;
+    }
+    if (distinct === null) {
       decide(
-        { name, label, kind: distinct === null ? "ignored" : "id" },
-        distinct === null
-          ? `more than ${MAX_DISTINCT} distinct texts (free text?)`
-          : "a unique text in every row",
+        { name, label, kind: "ignored" },
+        `more than ${MAX_DISTINCT} distinct texts (free text?)`,
       );
-      if (distinct === null)
-        warnings.push(`${name}: more than ${MAX_DISTINCT} distinct texts; ignored`);
+      warnings.push(`${name}: more than ${MAX_DISTINCT} distinct texts; ignored`);
       return;
     }
     // Categories: declared order for ARFF, else most frequent first; rare ones grouped.

@@ -299,6 +299,19 @@ export function checkSpec(json: unknown, source = "dataset spec"): DatasetSpec {
           } else spellings.set(t, k);
         }
       });
+      // A text that means missing cannot also be a value: the validator would never see it.
+      const missing = [
+        ...((raw.missingValues as string[] | undefined) ?? DEFAULT_MISSING_VALUES),
+        ...(c.missingValues ?? []),
+      ];
+      for (const text of missing) {
+        const k = spellings.get(text.trim().toLowerCase());
+        if (k !== undefined) {
+          problems.push(
+            `$.columns[${i}].values[${k}]: "${text}" is a missing-value text (see $.missingValues and the column's missingValues), so it cannot be a value`,
+          );
+        }
+      }
       if (c.values.filter((v) => v.other).length > 1) {
         problems.push(`$.columns[${i}].values: at most one value may be "other"`);
       }

@@ -434,7 +434,7 @@ describe("validateApplicant", () => {
     };
     delete a.age;
     a.AGE = 67;
-    const r = validateApplicant(a);
+    const r = validateApplicant(a, GERMAN);
     expect(r.errors).toEqual([]);
     expect(Array.from(r.values as Float64Array)).toEqual(GOOD_VALUES);
     expect(r.label).toBe(1);
@@ -445,7 +445,7 @@ describe("validateApplicant", () => {
     delete a.housing;
     a.age = null;
     a.purpose = { nested: true };
-    const r = validateApplicant(a);
+    const r = validateApplicant(a, GERMAN);
     expect(r.values).toBeNull();
     expect(r.label).toBeNull();
     expect(r.errors.map((e) => [e.row, e.column, e.kind])).toEqual([
@@ -453,6 +453,6 @@ describe("validateApplicant", () => {
       [1, "housing", "missing"],
       [1, "age", "missing"],
     ]);
-    expect(validateApplicant(applicant()).label).toBeNull();
+    expect(validateApplicant(applicant(), GERMAN).label).toBeNull();
   });
 });

@@ -841,7 +841,7 @@ function applicantValidator(spec: DatasetSpec, label: string | undefined): Recor
  */
 export function validateApplicant(
   applicant: Readonly<Record<string, unknown>>,
-  spec: DatasetSpec = defaultSpec(),
+  spec: DatasetSpec,
 ): ApplicantResult {
   const keys = new Map<string, string>();
   for (const k of Object.keys(applicant)) {

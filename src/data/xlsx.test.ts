@@ -42,7 +42,7 @@ async function workbook(rows: (string | number | null)[][]): Promise<Readable> {
 
 async function readAll(stream: Readable, batchSize?: number) {
   const batches = [];
-  for await (const b of readXlsxApplicants(stream, { batchSize })) batches.push(b);
+  for await (const b of readXlsxApplicants(stream, { spec: GERMAN, batchSize })) batches.push(b);
   return batches;
 }
 

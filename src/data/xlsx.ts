@@ -5,8 +5,8 @@ import type { DatasetSpec } from "./spec.js";
 import { defaultSpec, RecordValidator, type LabelMode, type ValidatedBatch } from "./validate.js";
 
 export interface ReadXlsxOptions {
-  /** Defaults to the German credit spec. */
-  readonly spec?: DatasetSpec;
+  /** The spec applicants are validated against: the scoring version's. */
+  readonly spec: DatasetSpec;
   /** Records per batch (default 8192). */
   readonly batchSize?: number;
   readonly label?: LabelMode;
@@ -39,10 +39,10 @@ function cellText(value: ExcelJS.CellValue): string {
  */
 export async function* readXlsxApplicants(
   stream: Readable,
-  options: ReadXlsxOptions = {},
+  options: ReadXlsxOptions,
 ): AsyncGenerator<ValidatedBatch> {
   const size = options.batchSize ?? 8192;
-  const spec = options.spec ?? defaultSpec();
+  const { spec } = options;
   // Loaded on first use: the library takes a quarter of a second to import, which a server
   // that may never see a workbook should not pay at start.
   const { default: excel } = await import("exceljs");

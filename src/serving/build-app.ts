@@ -11,11 +11,11 @@ import {
   REFERENCE_PROFILE_ARTIFACT,
   parseReferenceProfile,
 } from "../monitoring/reference-profile.js";
-import { ModelHolder } from "./model-holder.js";
+import { ModelHolder, type ServingModel } from "./model-holder.js";
 import { sendNotFound, sendProblem } from "./problem.js";
 import { decisionRoutes } from "./routes/decisions.js";
 import { predictionRoutes } from "./routes/predictions.js";
-import { ServingState } from "./serving-state.js";
+import { ServingModels, ServingState } from "./serving-state.js";
 import { modelRoutes } from "./routes/models.js";
 import { runRoutes } from "./routes/runs.js";
 import { webRoutes } from "./routes/web.js";
@@ -151,26 +151,41 @@ export async function buildApp(
   const log = await openDecisionLog(ctx.database, { sqliteSync: ctx.config.decisionSync });
   metrics.watchDecisionLog(() => log.stats());
   const decisions = new SqlDecisionStore(ctx.database);
-  let state: ServingState | null = null;
-  const holder = new ModelHolder(ctx.registry, {
-    name: ctx.config.modelName,
-    pollMs: options.modelPollMs ?? 2000,
-    onLoad: (model) => state?.prepare(model),
-    // Nothing registered yet is a state, not a fault: said once, without a stack.
-    onError: (error) =>
-      isAppError(error) && error.code === "NOT_FOUND"
-        ? app.log.info({ detail: error.message }, "no model to serve yet")
-        : app.log.warn({ err: error }, "serving model not (re)loaded"),
-  });
-  state = new ServingState(holder, log, metrics, async (model) => {
+  const referenceOf = async (model: ServingModel) => {
     const key = `runs/${model.modelVersion.runId}/${REFERENCE_PROFILE_ARTIFACT}`;
     // A version trained before profiles were kept has none: the window then shows no drift.
     const bytes = await ctx.artifacts.get(key).catch(() => null);
     return bytes ? parseReferenceProfile(bytes.toString("utf8"), key) : null;
-  });
+  };
+  /** A holder following `name@champion` and the state that scores with it. */
+  const openState = (name: string, primary: boolean): ServingState => {
+    let state: ServingState | null = null;
+    const holder = new ModelHolder(ctx.registry, {
+      name,
+      pollMs: options.modelPollMs ?? 2000,
+      onLoad: (model) => state?.prepare(model),
+      // Nothing registered yet is a state, not a fault: said once, without a stack.
+      onError: (error) =>
+        isAppError(error) && error.code === "NOT_FOUND"
+          ? app.log.info({ detail: error.message, model: name }, "no model to serve yet")
+          : app.log.warn({ err: error, model: name }, "serving model not (re)loaded"),
+    });
+    state = new ServingState(holder, log, metrics, referenceOf, primary);
+    return state;
+  };
+  const primary = openState(ctx.config.modelName, true);
+  const models = new ServingModels(
+    primary,
+    async (name) => {
+      const state = openState(name, false);
+      await state.holder.start();
+      return state;
+    },
+    async (name) => (await ctx.registry.store.listModelVersions(name).catch(() => [])).length > 0,
+  );
+  const holder = primary.holder;
   app.addHook("onClose", async () => {
-    holder.stop();
-    state?.close();
+    await models.close();
     // Every decision acknowledged so far is already durable; this waits for those in flight.
     await log.close();
   });
@@ -179,9 +194,9 @@ export async function buildApp(
 
   await app.register(fastifyMultipart);
   await app.register(runRoutes, { ctx });
-  await app.register(modelRoutes, { ctx, onAliasMoved: () => holder.check() });
-  await app.register(predictionRoutes, { state, maxFileBytes: options.maxFileBytes ?? 100e6 });
-  await app.register(decisionRoutes, { ctx, state, decisions });
+  await app.register(modelRoutes, { ctx, onAliasMoved: () => models.checkAll() });
+  await app.register(predictionRoutes, { models, maxFileBytes: options.maxFileBytes ?? 100e6 });
+  await app.register(decisionRoutes, { ctx, models, decisions });
   const flows = options.flows ?? openFlows(ctx);
   new MonitoringMetrics(metrics.registry, flows.store);
   await app.register(flowRoutes, { ctx, flows });

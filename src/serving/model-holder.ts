@@ -38,6 +38,11 @@ export class ModelHolder {
     private readonly options: ModelHolderOptions,
   ) {}
 
+  /** The registered model followed. */
+  get name(): string {
+    return this.options.name;
+  }
+
   get alias(): string {
     return this.options.alias ?? SERVING_ALIAS;
   }

@@ -1,3 +1,4 @@
+import { AppError } from "../core/errors.js";
 import type { DecisionLog } from "../decisions/index.js";
 import type { ModelHolder, ServingModel } from "./model-holder.js";
 import type { ServingMetrics } from "./metrics.js";
@@ -14,8 +15,11 @@ export class ServingState {
   /** The loaded version `scorer` was built for. */
   private scored: ServingModel | null = null;
 
-  /** The latest decisions, compared with the serving version's training data on /metrics. */
-  readonly recent: RecentWindow;
+  /**
+   * The latest decisions, compared with the serving version's training data on /metrics: kept
+   * for the primary model (the configured one) only, whose version `/metrics` names.
+   */
+  readonly recent: RecentWindow | null;
 
   constructor(
     readonly holder: ModelHolder,
@@ -25,8 +29,10 @@ export class ServingState {
     private readonly referenceOf: (
       model: ServingModel,
     ) => Promise<ReferenceProfile | null> = async () => null,
+    /** Whether this is the primary model: its version and real-time window go on /metrics. */
+    private readonly primary = true,
   ) {
-    this.recent = new RecentWindow(serving.registry);
+    this.recent = primary ? new RecentWindow(serving.registry) : null;
   }
 
   /** Called by the holder with each newly loaded version, before it serves. */
@@ -40,11 +46,13 @@ export class ServingState {
       spec: model.loaded.spec,
     });
     this.scored = model;
+    const recent = this.recent;
+    if (!this.primary || recent === null) return;
     this.serving.setModel(model.name, model.version);
-    this.recent.restart(model.loaded.spec);
+    recent.restart(model.loaded.spec);
     void this.referenceOf(model).then(
       (profile) => {
-        if (this.scored === model) this.recent.setReference(profile);
+        if (this.scored === model) recent.setReference(profile);
       },
       () => {},
     );
@@ -75,7 +83,70 @@ export class ServingState {
     ): void => {
       this.serving.predictions.inc({ risk, source });
       this.serving.probabilityBad.observe(probabilityBad);
-      this.recent.add(values, probabilityBad, risk === "bad");
+      this.recent?.add(values, probabilityBad, risk === "bad");
     },
   };
+}
+
+/** At most this many models besides the primary one are served at once (each follows its alias). */
+export const MAX_EXTRA_MODELS = 20;
+
+/**
+ * The registered models one server serves: the primary one (the configured name, loaded at
+ * start) and any other registered model a request names (`?model=NAME`), loaded on its first
+ * request and then following its own `champion` alias. A name the registry does not know is
+ * refused (NOT_FOUND) without keeping anything, so unknown names cannot pile up.
+ */
+export class ServingModels {
+  private readonly others = new Map<string, Promise<ServingState>>();
+
+  constructor(
+    readonly primary: ServingState,
+    /** Opens (and starts) the state of another registered model. */
+    private readonly open: (name: string) => Promise<ServingState>,
+    /** Whether the registry has a model of this name. */
+    private readonly exists: (name: string) => Promise<boolean>,
+  ) {}
+
+  /** The state of `name` (default: the primary model). */
+  async get(name?: string): Promise<ServingState> {
+    if (name === undefined || name === "" || name === this.primary.holder.name) {
+      return this.primary;
+    }
+    const known = this.others.get(name);
+    if (known) return known;
+    if (!(await this.exists(name))) {
+      throw new AppError("NOT_FOUND", `no registered model "${name}"`);
+    }
+    if (this.others.size >= MAX_EXTRA_MODELS) {
+      throw new AppError(
+        "CONFLICT",
+        `this server already serves ${MAX_EXTRA_MODELS} models besides ${this.primary.holder.name}`,
+      );
+    }
+    const opening = this.open(name);
+    this.others.set(name, opening);
+    opening.catch(() => this.others.delete(name));
+    return opening;
+  }
+
+  /** Checks every served model's alias now (after a promotion through this server). */
+  async checkAll(): Promise<void> {
+    await this.primary.holder.check();
+    for (const opening of this.others.values()) {
+      const state = await opening.catch(() => null);
+      await state?.holder.check();
+    }
+  }
+
+  /** Stops following the aliases and the scoring workers of every model. */
+  async close(): Promise<void> {
+    this.primary.holder.stop();
+    this.primary.close();
+    for (const opening of this.others.values()) {
+      const state = await opening.catch(() => null);
+      state?.holder.stop();
+      state?.close();
+    }
+  }
 }

@@ -511,7 +511,7 @@ describe("one applicant, three ways", () => {
     const { model } = await world.ctx.registry.loadModel(
       `${world.model.name}/${http.model.version}`,
     );
-    const values = validateApplicant(applicant).values as Float64Array;
+    const values = validateApplicant(applicant, model.spec).values as Float64Array;
     const library = model.pipeline.predictProbaRow(values);
     expect(http.probabilityBad).toBe(library);
 

@@ -193,7 +193,7 @@ describe("monitoring page with two reports", () => {
     const fairness = page.locator("#fairness-body tr");
     expect(
       await fairness.evaluateAll((rs) => rs.map((r) => r.getAttribute("data-attribute"))),
-    ).toEqual(["age", "foreign_worker"]);
+    ).toEqual(["age", "foreign_worker", "personal_status"]);
     for (const f of latest.fairness) {
       const row = page.locator(`#fairness-body tr[data-attribute="${f.attribute}"]`);
       expect(await row.locator("td.num").first().textContent()).toContain(

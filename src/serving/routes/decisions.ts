@@ -12,12 +12,12 @@ import { AUTHORIZATION_HEADERS, BEARER_SECURITY, authenticate, userOf } from "..
 import { requireRole } from "../../auth/index.js";
 import { AppError } from "../../core/errors.js";
 import { withProblems } from "../schemas.js";
-import type { ServingState } from "../serving-state.js";
+import type { ServingModels } from "../serving-state.js";
 import { PREDICTION_SCHEMA, predictionOf } from "./predictions.js";
 
 export interface DecisionRouteOptions {
   readonly ctx: AppContext;
-  readonly state: ServingState;
+  readonly models: ServingModels;
   readonly decisions: SqlDecisionStore;
 }
 
@@ -25,7 +25,8 @@ const PAGE = 5000;
 
 /** Health, readiness, the applicant schema, decisions, outcomes and scored-file downloads. */
 export async function decisionRoutes(app: FastifyInstance, opts: DecisionRouteOptions) {
-  const { state, decisions, ctx } = opts;
+  const { models, decisions, ctx } = opts;
+  const state = models.primary;
 
   app.get("/healthz", { schema: { tags: ["operations"], summary: "Liveness" } }, async () => ({
     status: "ok",
@@ -45,7 +46,7 @@ export async function decisionRoutes(app: FastifyInstance, opts: DecisionRouteOp
     },
   );
 
-  app.get(
+  app.get<{ Querystring: { model?: string } }>(
     "/api/v1/schema",
     {
       schema: {
@@ -53,11 +54,24 @@ export async function decisionRoutes(app: FastifyInstance, opts: DecisionRouteOp
         summary: "The applicant fields",
         description:
           "The fields an applicant has for the serving version's dataset spec (German credit: 20), with readable labels, allowed values (categorical) or ranges (numeric) and whether a field may be left missing, for forms. 503 while no version serves.",
+        querystring: {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            model: {
+              type: "string",
+              maxLength: 200,
+              description: "The registered model (default: the configured model)",
+            },
+          },
+        },
       },
     },
-    async () => {
-      const { spec } = state.holder.require().loaded;
+    async (request) => {
+      const served = (await models.get(request.query.model)).holder.require();
+      const { spec } = served.loaded;
       return {
+        model: { name: served.name, version: served.version },
         dataset: { name: spec.name, version: spec.version },
         columns: featureColumns(spec).map((c) =>
           c.kind === "categorical"

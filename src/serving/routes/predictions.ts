@@ -16,7 +16,7 @@ import {
   fromDecisionValues,
   newDecisionId,
 } from "../../decisions/index.js";
-import type { ServingState } from "../serving-state.js";
+import type { ServingModels, ServingState } from "../serving-state.js";
 import { withProblems } from "../schemas.js";
 import type { Scorer } from "../scoring.js";
 import { type DecisionContext, decision } from "../decide.js";
@@ -169,14 +169,14 @@ const PREDICTIONS_RESPONSE = {
 } as const;
 
 export interface PredictionRouteOptions {
-  readonly state: ServingState;
+  readonly models: ServingModels;
   /** Largest uploaded file in bytes. */
   readonly maxFileBytes: number;
 }
 
 /** `POST /api/v1/predictions` (JSON, CSV, multipart CSV or Excel) and the batch download. */
 export async function predictionRoutes(app: FastifyInstance, opts: PredictionRouteOptions) {
-  const { state } = opts;
+  const { models } = opts;
   // CSV bodies reach the handler as a stream, parsed row by row as they arrive.
   app.addContentTypeParser(["text/csv", "application/csv"], (_request, payload, done) =>
     done(null, payload),
@@ -184,7 +184,7 @@ export async function predictionRoutes(app: FastifyInstance, opts: PredictionRou
 
   app.post<{
     Body: Applicant | Applicant[] | Readable;
-    Querystring: { reasons: "bad" | "all"; limit?: number };
+    Querystring: { reasons: "bad" | "all"; limit?: number; model?: string };
   }>(
     "/api/v1/predictions",
     {
@@ -197,6 +197,12 @@ export async function predictionRoutes(app: FastifyInstance, opts: PredictionRou
           type: "object",
           additionalProperties: false,
           properties: {
+            model: {
+              type: "string",
+              maxLength: 200,
+              description:
+                "The registered model whose `champion` version scores (default: the configured model). The applicants are validated against that version's dataset spec (`GET /api/v1/schema?model=NAME`)",
+            },
             reasons: {
               type: "string",
               enum: ["bad", "all"],
@@ -216,6 +222,7 @@ export async function predictionRoutes(app: FastifyInstance, opts: PredictionRou
       },
     },
     async (request) => {
+      const state = await models.get(request.query.model);
       const model = state.requireScorer();
       const info: RequestInfo = {
         requestId: request.id,
@@ -223,14 +230,19 @@ export async function predictionRoutes(app: FastifyInstance, opts: PredictionRou
         explainGood: request.query.reasons === "all",
         limit: request.query.limit ?? Infinity,
       };
-      if (request.isMultipart()) return scoreUpload(request, model, info);
+      if (request.isMultipart()) return scoreUpload(state, request, model, info);
       const body = request.body;
       if (isStream(body)) {
-        return scoreFile(model, info, readApplicants(limited(body, opts.maxFileBytes)));
+        return scoreFile(
+          state,
+          model,
+          info,
+          readApplicants(limited(body, opts.maxFileBytes), { spec: model.spec }),
+        );
       }
       if (Array.isArray(body)) {
         // An array is a batch: its decisions keep their row numbers and download as a file.
-        return scoreArray(body, model, { ...info, source: "api", batchId: newDecisionId() });
+        return scoreArray(state, body, model, { ...info, source: "api", batchId: newDecisionId() });
       }
       const common: Common = { ...info, source: "api", batchId: null };
       if (body === null || typeof body !== "object") {
@@ -239,7 +251,7 @@ export async function predictionRoutes(app: FastifyInstance, opts: PredictionRou
           "the body must be a JSON object (one applicant) or an array of them",
         );
       }
-      const checked = validateApplicant(body);
+      const checked = validateApplicant(body, model.spec);
       if (checked.values === null) {
         throw new AppError(
           "VALIDATION_FAILED",
@@ -259,6 +271,7 @@ export async function predictionRoutes(app: FastifyInstance, opts: PredictionRou
   );
 
   async function scoreArray(
+    state: ServingState,
     body: Applicant[],
     model: Scorer,
     common: Common & { readonly batchId: string },
@@ -279,7 +292,7 @@ export async function predictionRoutes(app: FastifyInstance, opts: PredictionRou
         errors.push({ row, column: null, kind: "not_an_object", message: "not a JSON object" });
         return;
       }
-      const checked = validateApplicant(applicant);
+      const checked = validateApplicant(applicant, model.spec);
       if (checked.values === null) {
         for (const e of checked.errors) errors.push({ ...e, row });
         return;
@@ -304,7 +317,12 @@ export async function predictionRoutes(app: FastifyInstance, opts: PredictionRou
     };
   }
 
-  async function scoreUpload(request: FastifyRequest, model: Scorer, info: RequestInfo) {
+  async function scoreUpload(
+    state: ServingState,
+    request: FastifyRequest,
+    model: Scorer,
+    info: RequestInfo,
+  ) {
     const file = await request.file({ limits: { fileSize: opts.maxFileBytes, files: 1 } });
     if (!file)
       throw new AppError(
@@ -327,9 +345,11 @@ export async function predictionRoutes(app: FastifyInstance, opts: PredictionRou
     const truncated = () => {
       if (file.file.truncated) throw tooLarge(opts.maxFileBytes);
     };
-    const batches = isXlsx ? readXlsxApplicants(file.file) : readApplicants(file.file);
+    const batches = isXlsx
+      ? readXlsxApplicants(file.file, { spec: model.spec })
+      : readApplicants(file.file, { spec: model.spec });
     try {
-      return await scoreFile(model, info, batches, truncated);
+      return await scoreFile(state, model, info, batches, truncated);
     } catch (e) {
       truncated();
       throw e;
@@ -337,6 +357,7 @@ export async function predictionRoutes(app: FastifyInstance, opts: PredictionRou
   }
 
   async function scoreFile(
+    state: ServingState,
     model: Scorer,
     info: RequestInfo,
     batches: AsyncIterable<ValidatedBatch>,
