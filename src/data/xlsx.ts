@@ -2,7 +2,7 @@ import type { Readable } from "node:stream";
 import type ExcelJS from "exceljs";
 import { AppError } from "../core/errors.js";
 import type { DatasetSpec } from "./spec.js";
-import { defaultSpec, RecordValidator, type LabelMode, type ValidatedBatch } from "./validate.js";
+import { RecordValidator, type LabelMode, type ValidatedBatch } from "./validate.js";
 
 export interface ReadXlsxOptions {
   /** The spec applicants are validated against: the scoring version's. */
