@@ -5,6 +5,7 @@ import { DEFAULT_DATA_PATH, readDataset } from "../../data/index.js";
 import { rocAuc } from "../metrics/auc.js";
 import { type LabeledTable, takeRows } from "../types.js";
 import { stratifiedKFold } from "../validation/folds.js";
+import { missingLikeLow, withMissingValues } from "../trees/missing-test-support.js";
 import { treeToJSON } from "../trees/serialize.js";
 import { ForestModel, featuresPerNode, forest } from "./forest.js";
 
@@ -194,24 +195,7 @@ describe("forest", () => {
 
 describe("forest with missing values", () => {
   it("scores missing values like the side they resemble", () => {
-    // x in 0..99 (ten rows each): 80% bad below 30, 10% from 30 on; missing x 80% bad.
-    const x: number[] = [];
-    const y: number[] = [];
-    for (let i = 0; i < 1000; i++) {
-      const copy = Math.floor(i / 100);
-      x.push(i % 100);
-      y.push(i % 100 < 30 ? Number(copy < 8) : Number(copy === 0));
-    }
-    for (let i = 0; i < 200; i++) {
-      x.push(NaN);
-      y.push(Number(i % 5 !== 0));
-    }
-    const data: LabeledTable = {
-      features: [{ name: "x", kind: "numeric" }],
-      columns: [Float64Array.from(x)],
-      n: x.length,
-      y: Uint8Array.from(y),
-    };
+    const data = missingLikeLow();
     const stumps = fit({ nTrees: 5, bootstrap: false, maxDepth: 1, maxFeatures: 1 }, 0, data);
     for (const t of stumps.trees) {
       expect(t.threshold[0]).toBe(29.5);
@@ -228,13 +212,7 @@ describe("forest with missing values", () => {
   });
 
   it("fits German credit with missing values: JSON, single rows, batch and out-of-bag agree", () => {
-    const rng = new Rng(3);
-    const columns = train.columns.map((c, f) =>
-      train.features[f].kind === "numeric"
-        ? c.map((v, i) => (rng.next() < (train.y[i] ? 0.3 : 0.1) ? NaN : v))
-        : c.slice(),
-    );
-    const data: LabeledTable = { ...train, columns };
+    const data = withMissingValues(train, new Rng(3));
     const m = fit({ nTrees: 40 }, 5, data);
     expect(m.trees.some((t) => t.hasMissingLeft)).toBe(true);
     const raw = m.predictRaw(data);

@@ -5,7 +5,11 @@ import { DEFAULT_DATA_PATH, readDataset } from "../../data/index.js";
 import { rocAuc } from "../metrics/auc.js";
 import { type LabeledTable, takeRows } from "../types.js";
 import { stratifiedKFold } from "../validation/folds.js";
-import { Tree } from "../trees/tree.js";
+import {
+  missingLikeLow,
+  withMissingSides,
+  withMissingValues,
+} from "../trees/missing-test-support.js";
 import { GbdtModel, gbdt } from "./gbdt.js";
 
 const german = (await readDataset(DEFAULT_DATA_PATH)).table;
@@ -168,41 +172,6 @@ describe("gbdt", () => {
   });
 });
 
-/**
- * One numeric feature x in 0..99 (ten rows each): 80% bad below 30, 10% from 30 on; 200 rows
- * without x, 80% bad, as risky as low x.
- */
-function missingLikeLow(): LabeledTable {
-  const x: number[] = [];
-  const y: number[] = [];
-  for (let i = 0; i < 1000; i++) {
-    const copy = Math.floor(i / 100);
-    x.push(i % 100);
-    y.push(i % 100 < 30 ? Number(copy < 8) : Number(copy === 0));
-  }
-  for (let i = 0; i < 200; i++) {
-    x.push(NaN);
-    y.push(Number(i % 5 !== 0));
-  }
-  return {
-    features: [{ name: "x", kind: "numeric" }],
-    columns: [Float64Array.from(x)],
-    n: x.length,
-    y: Uint8Array.from(y),
-  };
-}
-
-/** The table with numeric values missing, more often for bad rows. */
-function withMissing(t: LabeledTable, seed: number): LabeledTable {
-  const rng = new Rng(seed);
-  const columns = t.columns.map((c, f) =>
-    t.features[f].kind === "numeric"
-      ? c.map((v, i) => (rng.next() < (t.y[i] ? 0.3 : 0.1) ? NaN : v))
-      : c.slice(),
-  );
-  return { ...t, columns };
-}
-
 describe("gbdt with missing values", () => {
   it("scores missing values like the side they resemble, ranking better than sending them right", () => {
     const data = missingLikeLow();
@@ -215,23 +184,7 @@ describe("gbdt with missing values", () => {
     const right = new GbdtModel(
       data.features,
       model.baseScore,
-      model.trees.map(
-        (t) =>
-          new Tree(
-            t.nLeaves,
-            t.feature,
-            t.threshold,
-            t.categorical,
-            t.left,
-            t.right,
-            t.gain,
-            t.cover,
-            t.leafValue,
-            t.leafCover,
-            t.catOffsets,
-            t.catValues,
-          ),
-      ),
+      model.trees.map((t) => withMissingSides(t, new Uint8Array(t.nInternal))),
       model.params,
     );
     expect(right.predictRawRow([NaN])).toBe(right.predictRawRow([80]));
@@ -240,8 +193,8 @@ describe("gbdt with missing values", () => {
   });
 
   it("fits German credit with missing values: JSON, single rows and the batch agree", () => {
-    const trainNaN = withMissing(train, 1);
-    const testNaN = withMissing(test, 2);
+    const trainNaN = withMissingValues(train, new Rng(1));
+    const testNaN = withMissingValues(test, new Rng(2));
     const m = fit({ nRounds: 100 }, 0, trainNaN);
     expect(m.trees.some((t) => t.hasMissingLeft)).toBe(true);
     expect(rocAuc(testNaN.y, m.predictProba(testNaN))).toBeGreaterThan(0.7);

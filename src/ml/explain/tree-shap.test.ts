@@ -4,6 +4,7 @@ import { DEFAULT_DATA_PATH, readDataset } from "../../data/index.js";
 import { type ForestModel, forest } from "../ensembles/forest.js";
 import { type GbdtModel, gbdt } from "../ensembles/gbdt.js";
 import { Tree } from "../trees/index.js";
+import { withMissingSides } from "../trees/missing-test-support.js";
 import type { LabeledTable } from "../types.js";
 import { gaussLegendre } from "./quadrature.js";
 import { bruteForceShapley, randomRow, randomTree } from "./shapley-test-support.js";
@@ -52,25 +53,6 @@ function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol
   }
 }
 
-/** The same tree with other missing-value sides and thresholds. */
-function withSides(t: Tree, threshold: Float64Array, missingLeft: Uint8Array): Tree {
-  return new Tree(
-    t.nLeaves,
-    t.feature,
-    threshold,
-    t.categorical,
-    t.left,
-    t.right,
-    t.gain,
-    t.cover,
-    t.leafValue,
-    t.leafCover,
-    t.catOffsets,
-    t.catValues,
-    missingLeft,
-  );
-}
-
 /**
  * For one row, the same game without missing values: a numeric NaN becomes 0 and each split on
  * that feature a threshold that 0 passes or fails as NaN went. Covers do not change, so the
@@ -88,7 +70,7 @@ function spelledOut(
       const f = t.feature[k];
       if (numeric[f] && Number.isNaN(x[f])) threshold[k] = t.missingLeft[k] ? 1 : -1;
     }
-    return withSides(t, threshold, new Uint8Array(t.nInternal));
+    return withMissingSides(t, new Uint8Array(t.nInternal), threshold);
   });
   return { trees: out, row };
 }
@@ -173,7 +155,7 @@ describe("TreeShap against brute-force Shapley values (all subsets, same expecta
           splitProbability: 0.7,
         });
         const sides = Uint8Array.from(t.categorical, (c) => Number(c === 0 && rng.next() < 0.5));
-        return withSides(t, t.threshold, sides);
+        return withMissingSides(t, sides);
       });
       for (let r = 0; r < 4; r++) {
         // Missing values far more often than in randomRow.

@@ -19,6 +19,7 @@ import {
 } from "./learner.js";
 import { PackedTrees } from "./predict.js";
 import { type TreeJSON, treeFromJSON, treeToJSON } from "./serialize.js";
+import { withMissingSides } from "./missing-test-support.js";
 import { Tree } from "./tree.js";
 
 /** Exact-fit settings: class-1 fraction leaves (grad −y, hess 1, λ 0), grown to purity. */
@@ -360,25 +361,6 @@ describe("tree JSON and packed scoring", () => {
   });
 });
 
-/** The same tree with other missing-value sides. */
-function withMissingLeft(t: Tree, missingLeft: Uint8Array): Tree {
-  return new Tree(
-    t.nLeaves,
-    t.feature,
-    t.threshold,
-    t.categorical,
-    t.left,
-    t.right,
-    t.gain,
-    t.cover,
-    t.leafValue,
-    t.leafCover,
-    t.catOffsets,
-    t.catValues,
-    missingLeft,
-  );
-}
-
 describe("missing values", () => {
   const spec: FeatureSpec[] = [{ name: "x", kind: "numeric" }];
   /**
@@ -416,7 +398,7 @@ describe("missing values", () => {
     expect(value(stump, [80])).toBe(stump.leafValue[~stump.right[0]]);
     // Ranking the rows with NaN: the learned side beats sending them right.
     const scores = (t: Tree) => x.map((v) => value(t, [v]));
-    const right = withMissingLeft(stump, new Uint8Array(1));
+    const right = withMissingSides(stump, new Uint8Array(1));
     expect(rocAuc(y, scores(stump))).toBeGreaterThan(rocAuc(y, scores(right)) + 0.05);
   });
 
@@ -499,7 +481,7 @@ describe("missing values", () => {
     const right = treeFromJSON(old, features, "tree");
     expect(Array.from(right.missingLeft)).toEqual(new Array(tree.nInternal).fill(0));
     expect(JSON.stringify(treeToJSON(right))).toBe(JSON.stringify(old));
-    const allRight = withMissingLeft(tree, new Uint8Array(tree.nInternal));
+    const allRight = withMissingSides(tree, new Uint8Array(tree.nInternal));
     for (const r of rows) expect(value(right, r)).toBe(value(allRight, r));
     expect(value(right, [NaN, 1, 0])).not.toBe(value(tree, [NaN, 1, 0]));
   });
