@@ -362,7 +362,7 @@ async function* applicantBatches(
   const input = await openRecords(source, options);
   info.format = input.format;
   try {
-    const validator = new RecordValidator(options.spec ?? defaultSpec(), input.header, {
+    const validator = new RecordValidator(options.spec, input.header, {
       label: options.label ?? "optional",
     });
     const keep = {

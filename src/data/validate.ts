@@ -138,7 +138,7 @@ export function defaultSpec(): DatasetSpec {
 }
 
 /** The ML core's view of the spec's feature columns, in spec order. */
-export function featureSpecs(spec: DatasetSpec = defaultSpec()): FeatureSpec[] {
+export function featureSpecs(spec: DatasetSpec): FeatureSpec[] {
   return featureColumns(spec).map((c): FeatureSpec =>
     c.kind === "categorical"
       ? { name: c.name, kind: "categorical", nCategories: c.values.length }
