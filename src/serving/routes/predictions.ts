@@ -118,7 +118,10 @@ const REASON_SCHEMA = {
   properties: {
     feature: { type: "string" },
     label: { type: "string" },
-    value: { type: ["string", "number"] },
+    value: {
+      type: ["string", "number", "null"],
+      description: "The category's value or the number; null when the value is missing",
+    },
     valueLabel: { type: "string" },
     contribution: { type: "number" },
     text: { type: "string" },
