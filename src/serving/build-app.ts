@@ -196,7 +196,7 @@ export async function buildApp(
   await app.register(runRoutes, { ctx });
   await app.register(modelRoutes, { ctx, onAliasMoved: () => models.checkAll() });
   await app.register(predictionRoutes, { models, maxFileBytes: options.maxFileBytes ?? 100e6 });
-  await app.register(decisionRoutes, { ctx, models, decisions });
+  await app.register(decisionRoutes, { ctx, models, decisions, referenceOf });
   const flows = options.flows ?? openFlows(ctx);
   new MonitoringMetrics(metrics.registry, flows.store);
   await app.register(flowRoutes, { ctx, flows });

@@ -73,29 +73,54 @@ export async function request(path, options = {}) {
   return data;
 }
 
-/** The applicant columns with labels, kinds, allowed values and ranges. */
-export async function loadSchema() {
-  const data = await request("/api/v1/schema");
-  return Array.isArray(data?.columns) ? data.columns : [];
+/** `?model=NAME` and any other parameters set (none: the empty string); no model: the server's. */
+function searchOf(model, params = {}) {
+  const search = new URLSearchParams();
+  if (model) search.set("model", model);
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined) search.set(key, String(value));
+  }
+  const text = search.toString();
+  return text ? `?${text}` : "";
 }
 
 /**
- * Which model serves: `{ ready: true, model: { name, version } }`, or `{ ready: false, problem }`
- * when none does (503) or the server cannot be asked.
+ * The registered models and the one the server scores with when a request names none:
+ * `{ models: [{ name, aliases, … }], defaultModel }`.
  */
-export async function readiness() {
-  try {
-    const data = await request("/readyz");
-    return { ready: data?.status === "ready", model: data?.model ?? null, problem: null };
-  } catch (e) {
-    return { ready: false, model: null, problem: e };
-  }
+export function listModels() {
+  return request("/api/v1/models");
 }
 
-/** Scores one applicant (an object keyed by column name). */
-export function scoreApplicant(applicant) {
+/**
+ * What a model's serving version expects: `{ model: { name, version }, dataset: { name,
+ * version }, columns }`, each column with its label, kind, allowed values or range, whether it
+ * may be missing and its typical value. Throws ScoringError: 503 while no version of the model
+ * serves, 404 for a model the registry does not know.
+ *
+ * @param {string} [model] the registered model (default: the server's)
+ */
+export async function loadSchema(model) {
+  const data = await request(`/api/v1/schema${searchOf(model)}`);
+  return {
+    model: data?.model ?? null,
+    dataset: data?.dataset ?? null,
+    columns: Array.isArray(data?.columns) ? data.columns : [],
+  };
+}
+
+/**
+ * Scores one applicant (an object keyed by column name) with `model`'s serving version.
+ *
+ * @param {Record<string, unknown>} applicant
+ * @param {string} [model]
+ */
+export function scoreApplicant(applicant, model) {
   // One applicant at a time: ask for the reasons even when the decision is good.
-  return request("/api/v1/predictions?reasons=all", { method: "POST", body: applicant });
+  return request(`/api/v1/predictions${searchOf(model, { reasons: "all" })}`, {
+    method: "POST",
+    body: applicant,
+  });
 }
 
 /**
@@ -105,19 +130,16 @@ export function scoreApplicant(applicant) {
  * The answer lists the first `options.limit` predictions (all without it); the rest stay in the
  * decision log, for `batchPage`.
  *
+ * `options.model` names the registered model that scores (default: the server's).
+ *
  * @param {File} file
- * @param {{ onProgress?: (fraction: number | null) => void, limit?: number }} [options]
+ * @param {{ onProgress?: (fraction: number | null) => void, limit?: number, model?: string }} [options]
  * @returns {{ promise: Promise<any>, abort: () => void }}
  */
 export function uploadFile(file, options = {}) {
   const xhr = new XMLHttpRequest();
   const promise = new Promise((resolve, reject) => {
-    xhr.open(
-      "POST",
-      options.limit === undefined
-        ? "/api/v1/predictions"
-        : `/api/v1/predictions?limit=${options.limit}`,
-    );
+    xhr.open("POST", `/api/v1/predictions${searchOf(options.model, { limit: options.limit })}`);
     xhr.setRequestHeader("accept", JSON_ACCEPT);
     xhr.responseType = "text";
     xhr.upload.addEventListener("progress", (e) => {
@@ -159,11 +181,9 @@ export function uploadFile(file, options = {}) {
  * @param {{ offset: number, limit: number, sort: string, direction: string, risk?: string, search?: string }} query
  */
 export function batchPage(batchId, query) {
-  const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(query)) {
-    if (value !== undefined) params.set(key, String(value));
-  }
-  return request(`/api/v1/batches/${encodeURIComponent(batchId)}/predictions?${params}`);
+  return request(
+    `/api/v1/batches/${encodeURIComponent(batchId)}/predictions${searchOf(undefined, query)}`,
+  );
 }
 
 /** Where the scored file of a batch is downloaded from. */

@@ -8,79 +8,22 @@ import { scoreApplicant } from "./riskometer-api.js";
 import { confidenceMeter, modelName, percent, reasonsList, riskBadge } from "./riskometer-view.js";
 
 /**
- * The most common value of each categorical column and the median of each numeric one in the
- * German credit data: a starting point that is true of many applicants.
+ * The value a field starts with: the column's typical value in the model's training data (the
+ * server's schema gives the most common category and the median number; empty when that was
+ * missing), else the first allowed value or the lower bound.
  */
-export const TYPICAL = {
-  checking_status: "no checking",
-  duration: 18,
-  credit_history: "existing paid",
-  purpose: "radio/tv",
-  credit_amount: 2320,
-  savings_status: "<100",
-  employment: "1<=X<4",
-  installment_commitment: 3,
-  personal_status: "male single",
-  other_parties: "none",
-  residence_since: 3,
-  property_magnitude: "car",
-  age: 33,
-  other_payment_plans: "none",
-  housing: "own",
-  existing_credits: 1,
-  job: "skilled",
-  num_dependents: 1,
-  own_telephone: "none",
-  foreign_worker: "yes",
-};
-
-/** Fields grouped the way a credit file is read; columns not named here go to "Other". */
-const GROUPS = [
-  {
-    title: "The credit",
-    names: [
-      "purpose",
-      "credit_amount",
-      "duration",
-      "installment_commitment",
-      "other_payment_plans",
-      "other_parties",
-    ],
-  },
-  {
-    title: "Accounts and history",
-    names: [
-      "checking_status",
-      "savings_status",
-      "credit_history",
-      "existing_credits",
-      "property_magnitude",
-    ],
-  },
-  {
-    title: "The applicant",
-    names: [
-      "age",
-      "personal_status",
-      "num_dependents",
-      "employment",
-      "job",
-      "housing",
-      "residence_since",
-      "own_telephone",
-      "foreign_worker",
-    ],
-  },
-];
-
-/** The typical value of a column, falling back to something valid for unknown columns. */
 export function typicalValue(column) {
-  const known = TYPICAL[column.name];
-  if (column.kind === "categorical") {
-    const values = column.values ?? [];
-    return values.some((v) => v.value === known) ? known : (values[0]?.value ?? "");
+  const values = column.values ?? [];
+  if ("typical" in column) {
+    const known = column.typical;
+    if (known === null) return column.allowMissing ? "" : fallbackValue(column);
+    if (column.kind !== "categorical" || values.some((v) => v.value === known)) return known;
   }
-  if (typeof known === "number") return known;
+  return fallbackValue(column);
+}
+
+function fallbackValue(column) {
+  if (column.kind === "categorical") return column.values?.[0]?.value ?? "";
   return Number.isFinite(column.min) ? column.min : 0;
 }
 
@@ -89,14 +32,21 @@ export function typicalApplicant(columns) {
   return Object.fromEntries(columns.map((c) => [c.name, typicalValue(c)]));
 }
 
+/** What an empty choice says in the dropdown of a field that may be missing. */
+export const MISSING_CHOICE = "Not known (missing)";
+
 const NUMBER = new Intl.NumberFormat();
 
 function rangeText(column) {
   const unit = column.unit ? ` ${column.unit}` : "";
-  if (Number.isFinite(column.min) && Number.isFinite(column.max)) {
-    return `${NUMBER.format(column.min)} to ${NUMBER.format(column.max)}${unit}`;
-  }
-  return unit.trim();
+  const range =
+    Number.isFinite(column.min) && Number.isFinite(column.max)
+      ? `${NUMBER.format(column.min)} to ${NUMBER.format(column.max)}${unit}`
+      : Number.isFinite(column.min)
+        ? `${NUMBER.format(column.min)} or more${unit}`
+        : unit.trim();
+  const optional = column.allowMissing ? "empty if not known" : "";
+  return [range, optional].filter(Boolean).join("; ");
 }
 
 /**
@@ -128,6 +78,10 @@ export class ApplicantForm {
     this.columns = [];
     /** @type {Map<string, HTMLInputElement | HTMLSelectElement>} */
     this.controls = new Map();
+    /** The registered model that scores the applicant. */
+    this.model = "";
+    /** Counts the sets of fields shown: an answer for an older set is dropped. */
+    this.generation = 0;
     this.form.addEventListener("submit", (e) => {
       e.preventDefault();
       void this.score();
@@ -135,39 +89,66 @@ export class ApplicantForm {
     this.reset.addEventListener("click", () => this.fillTypical());
   }
 
-  /** Builds the fields from the schema's columns. */
-  setColumns(columns) {
+  /**
+   * Builds the fields from a model's schema, pre-filled with its typical applicant; applicants
+   * are then scored with `model`. A decision asked for before is no longer shown.
+   *
+   * @param {any[]} columns
+   * @param {{ model: string, dataset?: { name: string, version: number } | null }} about
+   */
+  setColumns(columns, about) {
+    this.generation++;
+    this.model = about.model;
     this.columns = columns;
     this.controls.clear();
-    const byName = new Map(columns.map((c) => [c.name, c]));
-    const placed = new Set();
-    const groups = GROUPS.map((g) => {
-      const members = g.names.filter((n) => byName.has(n)).map((n) => byName.get(n));
-      members.forEach((c) => placed.add(c.name));
-      return { title: g.title, columns: members };
-    });
-    const rest = columns.filter((c) => !placed.has(c.name));
-    if (rest.length > 0) groups.push({ title: "Other", columns: rest });
+    const dataset = about.dataset?.name ?? about.model;
     setChildren(
       this.fields,
-      groups
-        .filter((g) => g.columns.length > 0)
-        .map((g) =>
-          h(
-            "fieldset",
-            { class: "field-group" },
-            h("legend", {}, g.title),
-            h(
-              "div",
-              { class: "field-grid" },
-              g.columns.map((c) => this.field(c)),
-            ),
-          ),
+      h(
+        "fieldset",
+        { class: "field-group" },
+        h(
+          "legend",
+          {},
+          `${dataset} · ${columns.length} ${columns.length === 1 ? "field" : "fields"}`,
         ),
+        h(
+          "div",
+          { class: "field-grid" },
+          columns.map((c) => this.field(c)),
+        ),
+      ),
     );
+    this.showPlaceholder();
     this.fillTypical();
     this.submit.disabled = false;
     this.reset.disabled = false;
+  }
+
+  /**
+   * No fields to offer (the model has no serving version, or is unknown): says why in the
+   * server's words, and nothing can be scored until fields are set again.
+   */
+  clear(message, error, heading) {
+    this.generation++;
+    this.columns = [];
+    this.controls.clear();
+    setChildren(this.fields, h("p", { class: "muted" }, message));
+    this.showPlaceholder();
+    showProblem(this.error, error ?? null, heading);
+    this.submit.disabled = true;
+    this.reset.disabled = true;
+  }
+
+  showPlaceholder() {
+    setChildren(
+      this.result,
+      h(
+        "p",
+        { class: "muted" },
+        "The result appears here: the risk class, how confident the model is, and the main factors towards a bad risk.",
+      ),
+    );
   }
 
   field(column) {
@@ -192,12 +173,18 @@ export class ApplicantForm {
           min: Number.isFinite(column.min) ? String(column.min) : undefined,
           max: Number.isFinite(column.max) ? String(column.max) : undefined,
           step: column.integer ? "1" : "any",
-          required: true,
+          required: !column.allowMissing,
           "aria-describedby": describedBy || undefined,
         })
       : h(
           "select",
-          { id, name: column.name, required: true, "aria-describedby": describedBy || undefined },
+          {
+            id,
+            name: column.name,
+            required: !column.allowMissing,
+            "aria-describedby": describedBy || undefined,
+          },
+          column.allowMissing ? h("option", { value: "" }, MISSING_CHOICE) : null,
           (column.values ?? []).map((v) => h("option", { value: v.value }, v.label ?? v.value)),
         );
     control.addEventListener("input", () => {
@@ -226,7 +213,10 @@ export class ApplicantForm {
     this.markStale();
   }
 
-  /** The applicant as JSON: numbers as numbers; anything else as typed, for the server to judge. */
+  /**
+   * The applicant as JSON: numbers as numbers, an empty field that may be missing as null;
+   * anything else as typed, for the server to judge.
+   */
   values() {
     const applicant = {};
     for (const column of this.columns) {
@@ -235,7 +225,11 @@ export class ApplicantForm {
       const raw = control.value.trim();
       const n = Number(raw);
       applicant[column.name] =
-        column.kind === "numeric" && raw !== "" && Number.isFinite(n) ? n : raw;
+        raw === "" && column.allowMissing
+          ? null
+          : column.kind === "numeric" && raw !== "" && Number.isFinite(n)
+            ? n
+            : raw;
     }
     return applicant;
   }
@@ -247,15 +241,18 @@ export class ApplicantForm {
     this.submit.disabled = true;
     this.submit.textContent = "Scoring…";
     this.form.setAttribute("aria-busy", "true");
+    const generation = this.generation;
     try {
-      const response = await scoreApplicant(this.values());
+      const response = await scoreApplicant(this.values(), this.model);
+      // The clerk picked another model meanwhile: this answer is for fields no longer shown.
+      if (generation !== this.generation) return;
       const prediction = response?.predictions?.[0];
       if (prediction) this.showResult(prediction);
       else if (response?.errors?.length) this.showErrors({ detail: "", errors: response.errors });
     } catch (error) {
-      this.showErrors(error);
+      if (generation === this.generation) this.showErrors(error);
     } finally {
-      this.submit.disabled = false;
+      this.submit.disabled = this.columns.length === 0;
       this.submit.textContent = "Score applicant";
       this.form.removeAttribute("aria-busy");
     }

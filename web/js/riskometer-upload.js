@@ -37,6 +37,8 @@ export class FileScoring {
     this.results = options.results;
     /** @type {Map<string, string>} column name → readable label */
     this.labels = new Map();
+    /** The registered model that scores (empty: the server's default). */
+    this.model = "";
     /** @type {(() => void) | null} */
     this.abort = null;
     this.els = {
@@ -60,8 +62,18 @@ export class FileScoring {
     this.wire();
   }
 
-  /** Column labels for the rejected-rows table. */
-  setColumns(columns) {
+  /**
+   * The model files are scored with from now on and its columns (their labels name the columns
+   * of rejected rows). What an earlier model scored is no longer shown; an upload under way is
+   * cancelled.
+   *
+   * @param {any[]} columns
+   * @param {string} model
+   */
+  setModel(columns, model) {
+    this.abort?.();
+    this.clearOutcome();
+    this.model = model;
     this.labels = new Map(columns.map((c) => [c.name, c.label]));
   }
 
@@ -129,6 +141,7 @@ export class FileScoring {
     }
     this.setBusy(true, file);
     const upload = uploadFile(file, {
+      model: this.model,
       // Only the first page comes back with the answer; the table asks for the others.
       limit: this.results.pageSize,
       onProgress: (fraction) => {
@@ -285,10 +298,16 @@ export class FileScoring {
 }
 
 /**
- * A link that downloads a one-row CSV template (the header and a typical applicant), made in the
- * browser from the schema so it always matches what the server expects.
+ * A link that downloads a one-row CSV template (the header and a typical applicant) for a model,
+ * made in the browser from its schema so it always matches what the server expects. Called
+ * again for another model, it replaces the previous template.
+ *
+ * @param {HTMLAnchorElement} link
+ * @param {any[]} columns
+ * @param {Record<string, unknown>} typical
+ * @param {string} model
  */
-export function offerTemplate(link, columns, typical) {
+export function offerTemplate(link, columns, typical, model) {
   const quote = (v) => {
     const s = String(v ?? "");
     return /[",\n\r]/.test(s) || /^\s|\s$/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
@@ -297,8 +316,16 @@ export function offerTemplate(link, columns, typical) {
     columns.map((c) => quote(c.name)).join(","),
     columns.map((c) => quote(typical[c.name])).join(","),
   ].join("\r\n");
-  const url = URL.createObjectURL(new Blob([`${csv}\r\n`], { type: "text/csv" }));
-  link.href = url;
-  link.setAttribute("download", "applicants-template.csv");
+  if (link.href.startsWith("blob:")) URL.revokeObjectURL(link.href);
+  link.href = URL.createObjectURL(new Blob([`${csv}\r\n`], { type: "text/csv" }));
+  link.setAttribute("download", `${model.replace(/[^\w.-]+/g, "-")}-template.csv`);
   link.hidden = false;
+}
+
+/** Takes the template link away while no model's columns are known. */
+export function withdrawTemplate(link) {
+  if (link.href.startsWith("blob:")) URL.revokeObjectURL(link.href);
+  link.href = "#";
+  link.removeAttribute("download");
+  link.hidden = true;
 }

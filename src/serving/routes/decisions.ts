@@ -12,21 +12,49 @@ import { AUTHORIZATION_HEADERS, BEARER_SECURITY, authenticate, userOf } from "..
 import { requireRole } from "../../auth/index.js";
 import { AppError } from "../../core/errors.js";
 import { withProblems } from "../schemas.js";
+import type { ServingModel } from "../model-holder.js";
 import type { ServingModels } from "../serving-state.js";
+import { type TypicalValue, typicalValues } from "../typical.js";
+import type { ReferenceProfile } from "../../monitoring/reference-profile.js";
 import { PREDICTION_SCHEMA, predictionOf } from "./predictions.js";
 
 export interface DecisionRouteOptions {
   readonly ctx: AppContext;
   readonly models: ServingModels;
   readonly decisions: SqlDecisionStore;
+  /** The reference profile of a version (null when it has none): its typical values go on the schema. */
+  readonly referenceOf?: (model: ServingModel) => Promise<ReferenceProfile | null>;
 }
 
 const PAGE = 5000;
+
+/** Typical values are kept for this many model versions (each is a few values per column). */
+const TYPICAL_CACHE = 64;
 
 /** Health, readiness, the applicant schema, decisions, outcomes and scored-file downloads. */
 export async function decisionRoutes(app: FastifyInstance, opts: DecisionRouteOptions) {
   const { models, decisions, ctx } = opts;
   const state = models.primary;
+  const typicals = new Map<string, Promise<ReadonlyMap<string, TypicalValue>>>();
+  /** The typical applicant of a version, read once from its reference profile (empty without one). */
+  const typicalOf = (served: ServingModel): Promise<ReadonlyMap<string, TypicalValue>> => {
+    const key = `${served.name}/${served.version}`;
+    let known = typicals.get(key);
+    if (known === undefined) {
+      const referenceOf = opts.referenceOf ?? (async () => null);
+      known = referenceOf(served).then(
+        (profile) => (profile ? typicalValues(served.loaded.spec, profile) : new Map()),
+        () => {
+          // Asked again next time: a store that failed once may answer later.
+          typicals.delete(key);
+          return new Map();
+        },
+      );
+      if (typicals.size >= TYPICAL_CACHE) typicals.delete(typicals.keys().next().value as string);
+      typicals.set(key, known);
+    }
+    return known;
+  };
 
   app.get("/healthz", { schema: { tags: ["operations"], summary: "Liveness" } }, async () => ({
     status: "ok",
@@ -53,7 +81,7 @@ export async function decisionRoutes(app: FastifyInstance, opts: DecisionRouteOp
         tags: ["scoring"],
         summary: "The applicant fields",
         description:
-          "The fields an applicant has for the serving version's dataset spec (German credit: 20), with readable labels, allowed values (categorical) or ranges (numeric) and whether a field may be left missing, for forms. 503 while no version serves.",
+          "The fields an applicant has for the serving version's dataset spec (German credit: 20), with readable labels, allowed values (categorical) or ranges (numeric), whether a field may be left missing, and its typical value in the version's training data (the most common category, the median number; null when every value was missing; absent for a version trained without a reference profile), for forms. 404 for an unknown model, 503 while no version serves.",
         querystring: {
           type: "object",
           additionalProperties: false,
@@ -70,6 +98,9 @@ export async function decisionRoutes(app: FastifyInstance, opts: DecisionRouteOp
     async (request) => {
       const served = (await models.get(request.query.model)).holder.require();
       const { spec } = served.loaded;
+      const typical = await typicalOf(served);
+      const typicalField = (name: string) =>
+        typical.has(name) ? { typical: typical.get(name) ?? null } : {};
       return {
         model: { name: served.name, version: served.version },
         dataset: { name: spec.name, version: spec.version },
@@ -82,6 +113,7 @@ export async function decisionRoutes(app: FastifyInstance, opts: DecisionRouteOp
                 kind: c.kind,
                 allowMissing: c.allowMissing,
                 values: c.values.map((v) => ({ value: v.value, label: v.label })),
+                ...typicalField(c.name),
               }
             : {
                 name: c.name,
@@ -93,6 +125,7 @@ export async function decisionRoutes(app: FastifyInstance, opts: DecisionRouteOp
                 max: c.max,
                 integer: c.integer,
                 ...(c.unit ? { unit: c.unit } : {}),
+                ...typicalField(c.name),
               },
         ),
       };

@@ -72,12 +72,19 @@ export async function modelRoutes(
       schema: {
         tags: ["registry"],
         summary: "List registered models",
-        description: `Each model with its aliases and its newest version. ${READ_NOTE}`,
+        description: `Each model with its aliases and its newest version, and the model scoring uses when a request names none. ${READ_NOTE}`,
         response: withProblems({
           200: {
             type: "object",
-            properties: { models: { type: "array", items: { $ref: "RegisteredModel#" } } },
-            required: ["models"],
+            properties: {
+              models: { type: "array", items: { $ref: "RegisteredModel#" } },
+              defaultModel: {
+                type: "string",
+                description:
+                  "The configured model (RISKOMETER_MODEL_NAME): what `POST /api/v1/predictions` and `GET /api/v1/schema` use without `?model=`, registered or not",
+              },
+            },
+            required: ["models", "defaultModel"],
           },
         }),
       },
@@ -98,6 +105,7 @@ export async function modelRoutes(
           ...m,
           latest: m.latestVersion === null ? null : enriched.get(`${m.name}/${m.latestVersion}`),
         })),
+        defaultModel: ctx.config.modelName,
       };
     },
   );
