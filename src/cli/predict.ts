@@ -35,12 +35,11 @@ export function predictCommand(): Command {
     .option("--threads <n>", "scoring threads (default: all cores)", intOption("--threads", 1, 256))
     .option("--json", "print { scored, rejected, errors } as JSON on stdout")
     .action(async (opts: PredictOptions) => {
-      const { body, spec, pipeline } = await loadModelFrom(opts.model);
+      const { body, spec } = await loadModelFrom(opts.model);
       const errorsPath = opts.errors ?? `${opts.output.replace(/\.csv$/i, "")}.errors.csv`;
       const progress = new Progress("predict");
       const { scored, errors } = await scoreFile({
         model: body.model,
-        threshold: pipeline.threshold,
         spec,
         input: opts.input,
         output: opts.output,

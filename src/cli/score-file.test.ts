@@ -20,7 +20,6 @@ const GERMAN_COLUMNS = featureColumns(GERMAN);
 
 let dir: string;
 let model: PipelineJson;
-let threshold: number;
 let rows: string[];
 let header: string;
 
@@ -29,7 +28,6 @@ beforeAll(async () => {
   const data = await readDataset(DEFAULT_DATA_PATH);
   const pipeline = fitPipeline(data.table, { kind: "logreg" }, new Rng(1));
   model = pipeline.toJSON();
-  threshold = pipeline.threshold;
   const names = GERMAN_COLUMNS.map((c) => c.name);
   header = `${names.join(",")},note`;
   rows = [];
@@ -66,7 +64,6 @@ async function score(
   const output = join(dir, `out${outputs++}.csv`);
   const r = await scoreFile({
     model,
-    threshold,
     spec: GERMAN,
     input,
     output,
@@ -138,7 +135,6 @@ describe("scoreFile", () => {
     const run = (threads: number) =>
       scoreFile({
         model,
-        threshold,
         spec: GERMAN,
         input,
         output,

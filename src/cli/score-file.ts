@@ -1,9 +1,7 @@
-import { stat } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
 import { createPool, defaultThreads, isAppError } from "../core/index.js";
-import { JOBS_MODULE, type PipelineJson } from "../ml/index.js";
 import {
   type ApplicantBatch,
-  type DatasetSpec,
   type DataSource,
   type RowError,
   RecordValidator,
@@ -12,7 +10,7 @@ import {
   openCsv,
   readApplicants,
 } from "../data/index.js";
-import { AtomicFile } from "./atomic-file.js";
+import { SCORING_JOBS, Scorer, type ScorerSource } from "../scoring/index.js";
 import { PartedFile } from "./parted-file.js";
 import {
   CLAIMED_FROM_FRONT,
@@ -27,7 +25,7 @@ import {
   type ScoreRangeResult,
   type ScoreRangeShared,
 } from "./score-range.js";
-import { SCORE_COLUMNS, fixed6 } from "./scored-output.js";
+import { SCORE_COLUMNS, ScoredRowWriter } from "./scored-output.js";
 import { RecordBoundaryScanner } from "./split-points.js";
 
 export { SCORE_COLUMNS, fixed6 } from "./scored-output.js";
@@ -49,10 +47,7 @@ const MAX_RANGE_BYTES = 4 << 20;
 /** Reads of the boundary scan; larger ones fall out of the CPU caches and scan slower. */
 const SCAN_CHUNK_BYTES = 1 << 20;
 
-export interface ScoreFileOptions {
-  readonly model: PipelineJson;
-  readonly threshold: number;
-  readonly spec: DatasetSpec;
+export interface ScoreFileOptions extends ScorerSource {
   readonly input: DataSource;
   readonly output: string;
   readonly batchSize: number;
@@ -143,7 +138,6 @@ async function scoreRanges(
   const claims = createClaims(cuts);
   const shared: ScoreFromBackShared = {
     model: opts.model,
-    threshold: opts.threshold,
     spec: opts.spec,
     path,
     batchSize: opts.batchSize,
@@ -261,46 +255,40 @@ function renumber(e: RowError, rows: number, lines: number): RowError {
  * batches are written in input order.
  */
 async function scoreStream(opts: ScoreFileOptions): Promise<ScoreFileResult> {
+  const source: ScorerSource = { model: opts.model, spec: opts.spec };
   const pool = createPool<{ columns: Float64Array[]; n: number }, Float64Array>(
-    { module: JOBS_MODULE, fn: "scoreBatchJob" },
-    { model: opts.model },
+    { module: SCORING_JOBS, fn: "probabilitiesJob" },
+    source,
     { threads: opts.threads },
   );
-  const out = new AtomicFile(opts.output);
+  const { threshold } = Scorer.of(source);
+  const out = new PartedFile(opts.output);
   const errors: RowError[] = [];
   const pending: { batch: ApplicantBatch; proba: Promise<Float64Array> }[] = [];
-  let sep = ",";
+  let writer: ScoredRowWriter | null = null;
   let scored = 0;
 
-  const writeBatch = async (batch: ApplicantBatch, p: Float64Array): Promise<void> => {
-    const lines = batch.rawLines as string[];
-    const parts: string[] = new Array(p.length);
-    for (let i = 0; i < p.length; i++) {
-      const bad = p[i] >= opts.threshold;
-      parts[i] =
-        `${lines[i]}${sep}${bad ? "bad" : "good"}${sep}${fixed6(p[i])}${sep}` +
-        `${fixed6(bad ? p[i] : 1 - p[i])}\n`;
-    }
-    await out.write(parts.join(""));
-    scored += p.length;
-    opts.onProgress?.(scored);
-  };
   const writeOldest = async (): Promise<void> => {
     const head = pending.shift();
-    if (head) await writeBatch(head.batch, await head.proba);
+    if (!head || writer === null) return;
+    const proba = await head.proba;
+    await writer.writeRows(head.batch.rawLines as string[], proba);
+    scored += proba.length;
+    opts.onProgress?.(scored);
   };
 
+  await out.create();
+  const file = await open(out.tmp, "a");
   try {
-    let first = true;
     for await (const batch of readApplicants(opts.input, {
       spec: opts.spec,
       keepRawLines: true,
       batchSize: opts.batchSize,
     })) {
-      if (first) {
-        sep = batch.rawSeparator ?? ",";
-        await out.write(`${formatCsvRow([...batch.header, ...SCORE_COLUMNS], sep)}\n`);
-        first = false;
+      if (writer === null) {
+        const sep = batch.rawSeparator ?? ",";
+        writer = new ScoredRowWriter(file, threshold, sep);
+        await writer.writeText(`${formatCsvRow([...batch.header, ...SCORE_COLUMNS], sep)}\n`);
       }
       for (const e of batch.errors) errors.push(e);
       const input = { columns: batch.table.columns as Float64Array[], n: batch.table.n };
@@ -308,8 +296,13 @@ async function scoreStream(opts: ScoreFileOptions): Promise<ScoreFileResult> {
       while (pending.length > MAX_BATCHES_IN_FLIGHT) await writeOldest();
     }
     while (pending.length > 0) await writeOldest();
+    await writer?.flush();
+    writer?.release();
+    await file.close();
     await out.commit();
   } catch (e) {
+    await writer?.flush().catch(() => {});
+    await file.close().catch(() => {});
     await out.abort();
     throw e;
   } finally {

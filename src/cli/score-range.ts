@@ -1,12 +1,6 @@
 import { open, rm } from "node:fs/promises";
-import { FittedPipeline, type PipelineJson } from "../ml/index.js";
-import {
-  type DatasetSpec,
-  type CsvSeparator,
-  type RowError,
-  formatCsvRow,
-  readApplicants,
-} from "../data/index.js";
+import { type CsvSeparator, type RowError, formatCsvRow, readApplicants } from "../data/index.js";
+import { Scorer, type ScorerSource } from "../scoring/index.js";
 import { SCORE_COLUMNS, ScoredRowWriter } from "./scored-output.js";
 
 /*
@@ -19,10 +13,7 @@ import { SCORE_COLUMNS, ScoredRowWriter } from "./scored-output.js";
 /** This module as a job reference: worker threads from dist/, in-process from sources. */
 export const SCORE_RANGE_MODULE = import.meta.url;
 
-export interface ScoreRangeShared {
-  readonly model: PipelineJson;
-  readonly threshold: number;
-  readonly spec: DatasetSpec;
+export interface ScoreRangeShared extends ScorerSource {
   readonly path: string;
   readonly batchSize: number;
   /** The file's header cells and separator, for ranges after the first (null with one range). */
@@ -48,9 +39,6 @@ export interface ScoreRangeResult {
   readonly nextLine: number;
 }
 
-/* One pipeline per worker: `shared` arrives once per worker, so its identity keys the cache. */
-const pipelines = new WeakMap<object, FittedPipeline>();
-
 /**
  * Scores the records of `input`'s byte range into `input.out`; `onBatch` (on the calling
  * thread only) hears the rows scored so far after each batch.
@@ -60,11 +48,7 @@ export async function scoreRangeJob(
   input: ScoreRangeInput,
   onBatch?: (scored: number) => void,
 ): Promise<ScoreRangeResult> {
-  let pipeline = pipelines.get(shared);
-  if (!pipeline) {
-    pipeline = FittedPipeline.fromJSON(shared.model);
-    pipelines.set(shared, pipeline);
-  }
+  const scorer = Scorer.of(shared);
   const batches = readApplicants(shared.path, {
     spec: shared.spec,
     keepRawLines: true,
@@ -89,18 +73,14 @@ export async function scoreRangeJob(
       const batch = r.value;
       if (writer === null) {
         const sep = batch.rawSeparator ?? ",";
-        writer = new ScoredRowWriter(file, shared.threshold, sep);
+        writer = new ScoredRowWriter(file, scorer.threshold, sep);
         if (input.first) {
           await writer.writeText(`${formatCsvRow([...batch.header, ...SCORE_COLUMNS], sep)}\n`);
         }
       }
       for (const e of batch.errors) errors.push(e);
       const n = batch.table.n;
-      const proba = pipeline.predictProba({
-        features: pipeline.features,
-        columns: batch.table.columns,
-        n,
-      });
+      const proba = scorer.probabilities(batch.table.columns, n);
       await writer.writeRows(batch.rawLines as string[], proba);
       scored += n;
       onBatch?.(scored);

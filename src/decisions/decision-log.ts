@@ -1,5 +1,5 @@
 import { AppError } from "../core/errors.js";
-import { toDecisionRow } from "./decision-rows.js";
+import { fromDecisionValues, toDecisionRow } from "./decision-rows.js";
 import type { DecisionAppender, DecisionRow, DecisionTuple, NewDecision } from "./types.js";
 
 export interface DecisionLogOptions {
@@ -97,11 +97,19 @@ export class DecisionLog {
   }
 
   /**
+   * `appendMany` for decisions already encoded as rows (`decisionValues` tuples, as the scoring
+   * path's encoder makes them, which a test holds equal to `toDecisionRow`'s).
+   */
+  appendEncoded(rows: readonly DecisionTuple[]): Promise<void> {
+    if (rows.length === 0) return this.closing ? this.closedError() : Promise.resolve();
+    return this.enqueueRows(rows.map(fromDecisionValues));
+  }
+
+  /**
    * Logs decisions that are still being made (a large file, scored batch by batch in worker
-   * threads) in one transaction, all or none. `chunks` yields rows made by `toDecisionRow` (the
-   * validation every decision passes, run wherever the decisions are made) as `decisionValues`
-   * tuples; each chunk is written as
-   * it arrives, so writing overlaps making the rest. The stream takes the writer for itself from
+   * threads) in one transaction, all or none. `chunks` yields encoded rows (`decisionValues`
+   * tuples, as for `appendEncoded`); each chunk is written as it arrives, so writing overlaps
+   * making the rest. The stream takes the writer for itself from
    * its first chunk to its commit; decisions appended meanwhile go in the next commit. An error
    * thrown by `chunks` rolls the transaction back and is rethrown as it is; a failed commit
    * rejects with STORE_UNAVAILABLE. Resolves with the number of decisions committed.
@@ -153,13 +161,17 @@ export class DecisionLog {
   }
 
   private enqueue(decisions: readonly NewDecision[]): Promise<void> {
-    if (this.closing) return this.closedError();
     let rows: DecisionRow[];
     try {
       rows = decisions.map(toDecisionRow);
     } catch (e) {
       return Promise.reject(e);
     }
+    return this.enqueueRows(rows);
+  }
+
+  private enqueueRows(rows: DecisionRow[]): Promise<void> {
+    if (this.closing) return this.closedError();
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ rows, seq: ++this.nextSeq, resolve, reject });
       this.queuedRows += rows.length;

@@ -4,15 +4,15 @@ import type { ModelHolder, ServingModel } from "./model-holder.js";
 import type { ServingMetrics } from "./metrics.js";
 import type { ReferenceProfile } from "../monitoring/reference-profile.js";
 import { RecentWindow } from "./recent-window.js";
-import { Scorer } from "./scoring.js";
+import { Decider, type DecisionObserver } from "../scoring/index.js";
 
 /**
- * What the scoring routes share: the model holder (following `name@champion`), the scorer of
+ * What the scoring routes share: the model holder (following `name@champion`), the decider of
  * the serving version (built once per version), the decision log and the metrics.
  */
 export class ServingState {
-  private scorer: Scorer | null = null;
-  /** The loaded version `scorer` was built for. */
+  private decider: Decider | null = null;
+  /** The loaded version `decider` was built for. */
   private scored: ServingModel | null = null;
 
   /**
@@ -37,14 +37,18 @@ export class ServingState {
 
   /** Called by the holder with each newly loaded version, before it serves. */
   prepare(model: ServingModel): void {
-    // The previous version's requests in flight keep their scorer; its workers stop after them.
-    this.scorer?.retire();
-    this.scorer = new Scorer({
-      name: model.name,
-      version: model.version,
-      pipeline: model.loaded.pipeline,
-      spec: model.loaded.spec,
-    });
+    // The previous version's requests in flight keep their decider; its workers stop after them.
+    this.decider?.retire();
+    this.decider = new Decider(
+      {
+        name: model.name,
+        version: model.version,
+        pipeline: model.loaded.pipeline,
+        spec: model.loaded.spec,
+      },
+      this.log,
+      this.count,
+    );
     this.scored = model;
     const recent = this.recent;
     if (!this.primary || recent === null) return;
@@ -60,31 +64,24 @@ export class ServingState {
 
   /** Stops the scoring workers (at shutdown, after the server stopped taking requests). */
   close(): void {
-    this.scorer?.retire();
+    this.decider?.retire();
   }
 
   /**
-   * The scorer of the version serving now. A request takes it once and uses it to the end, so a
-   * switch to a new version never changes the model under a request in flight.
+   * The decider of the version serving now. A request takes it once and uses it to the end, so
+   * a switch to a new version never changes the model under a request in flight.
    */
-  requireScorer(): Scorer {
+  requireDecider(): Decider {
     const model = this.holder.require();
-    if (this.scorer === null || this.scored !== model) this.prepare(model);
-    return this.scorer as Scorer;
+    if (this.decider === null || this.scored !== model) this.prepare(model);
+    return this.decider as Decider;
   }
 
-  readonly metrics = {
-    /** One logged decision: the counters, and the real-time window (`values` as validated). */
-    count: (
-      risk: "good" | "bad",
-      source: string,
-      probabilityBad: number,
-      values: ArrayLike<number>,
-    ): void => {
-      this.serving.predictions.inc({ risk, source });
-      this.serving.probabilityBad.observe(probabilityBad);
-      this.recent?.add(values, probabilityBad, risk === "bad");
-    },
+  /** One logged decision: the counters, and the real-time window (`values` as validated). */
+  private readonly count: DecisionObserver = (risk, source, probabilityBad, values) => {
+    this.serving.predictions.inc({ risk, source });
+    this.serving.probabilityBad.observe(probabilityBad);
+    this.recent?.add(values, probabilityBad, risk === "bad");
   };
 }
 

@@ -2,12 +2,7 @@ import { Rng } from "../../core/rng.js";
 import { ALGORITHMS } from "../algorithms.js";
 import type { AlgorithmName, LabeledTable, Params } from "../types.js";
 import { takeRows } from "../types.js";
-import {
-  FittedPipeline,
-  type PipelineJson,
-  type PipelineOptions,
-  fitPipeline,
-} from "./pipeline.js";
+import { type PipelineOptions, fitPipeline } from "./pipeline.js";
 
 /*
  * Jobs that run in worker threads (see core/pool.ts): each gets the data once as `shared` and
@@ -63,19 +58,3 @@ export function algorithmFoldJob(
  * where the pool uses worker threads; from sources (`.ts`) the pool runs jobs in-process.
  */
 export const JOBS_MODULE = import.meta.url;
-
-/* One pipeline per worker: `shared` arrives once per worker, so its identity keys the cache. */
-const pipelines = new WeakMap<object, FittedPipeline>();
-
-/** Scores one batch of applicants with the model in `shared` (calibrated probability of bad). */
-export function scoreBatchJob(
-  shared: { model: PipelineJson },
-  input: { columns: Float64Array[]; n: number },
-): Float64Array {
-  let pipeline = pipelines.get(shared);
-  if (!pipeline) {
-    pipeline = FittedPipeline.fromJSON(shared.model);
-    pipelines.set(shared, pipeline);
-  }
-  return pipeline.predictProba({ features: pipeline.features, columns: input.columns, n: input.n });
-}

@@ -1,25 +1,11 @@
 import type { Readable } from "node:stream";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { AppError } from "../../core/errors.js";
-import {
-  type RowError,
-  type ValidatedBatch,
-  readApplicants,
-  readXlsxApplicants,
-  validateApplicant,
-} from "../../data/index.js";
-import {
-  type DecisionRow,
-  type DecisionTuple,
-  type NewDecision,
-  TUPLE_INDEX,
-  fromDecisionValues,
-  newDecisionId,
-} from "../../decisions/index.js";
-import type { ServingModels, ServingState } from "../serving-state.js";
+import { readApplicants, readXlsxApplicants } from "../../data/index.js";
+import { type DecisionTuple, TUPLE_INDEX } from "../../decisions/index.js";
+import type { DecidedBatch, Decider, DecisionRequest } from "../../scoring/index.js";
+import type { ServingModels } from "../serving-state.js";
 import { withProblems } from "../schemas.js";
-import type { Scorer } from "../scoring.js";
-import { type DecisionContext, decision } from "../decide.js";
 
 /** Largest JSON array of applicants in one request; larger sets go as a file. */
 export const MAX_JSON_APPLICANTS = 10_000;
@@ -42,32 +28,6 @@ interface PredictionOut {
   confidence: number;
   model: { name: string; version: number };
   reasons: readonly unknown[];
-}
-
-/** What the request asks for besides its applicants. */
-interface RequestInfo {
-  readonly requestId: string;
-  readonly createdAt: number;
-  /** Also explain `good` decisions (`?reasons=all`); `bad` ones always are. */
-  readonly explainGood: boolean;
-  /** Arrays and files: most predictions listed in the answer (`?limit=`); all by default. */
-  readonly limit: number;
-}
-
-type Common = RequestInfo & DecisionContext;
-
-/** `predictionOf` for a row of the decision log. */
-function predictionOfRow(row: DecisionRow): PredictionOut {
-  return predictionOf({
-    id: row.id,
-    rowNumber: row.row_number,
-    risk: row.risk as "good" | "bad",
-    probabilityBad: row.probability_bad,
-    confidence: row.confidence,
-    modelName: row.model_name,
-    modelVersion: row.model_version,
-    reasons: JSON.parse(row.reasons) as unknown[],
-  });
 }
 
 /** What the API answers for a decision (the same shape for a fresh one and a logged one). */
@@ -226,106 +186,48 @@ export async function predictionRoutes(app: FastifyInstance, opts: PredictionRou
     },
     async (request) => {
       const state = await models.get(request.query.model);
-      const model = state.requireScorer();
-      const info: RequestInfo = {
+      const decider = state.requireDecider();
+      const info = {
         requestId: request.id,
         createdAt: Date.now(),
         explainGood: request.query.reasons === "all",
-        limit: request.query.limit ?? Infinity,
       };
-      if (request.isMultipart()) return scoreUpload(state, request, model, info);
+      const limit = request.query.limit ?? Infinity;
+      if (request.isMultipart()) {
+        return answer(await scoreUpload(request, decider, { ...info, source: "file" }, limit));
+      }
       const body = request.body;
       if (isStream(body)) {
-        return scoreFile(
-          state,
-          model,
-          info,
-          readApplicants(limited(body, opts.maxFileBytes), { spec: model.spec }),
-        );
+        const batches = readApplicants(limited(body, opts.maxFileBytes), { spec: decider.spec });
+        return answer(await decider.decideFile(batches, { ...info, source: "file" }, limit));
       }
       if (Array.isArray(body)) {
+        if (body.length > MAX_JSON_APPLICANTS) {
+          throw new AppError(
+            "INVALID_ARGUMENT",
+            `at most ${MAX_JSON_APPLICANTS} applicants per JSON request (got ${body.length}); send a CSV or Excel file instead`,
+          );
+        }
         // An array is a batch: its decisions keep their row numbers and download as a file.
-        return scoreArray(state, body, model, { ...info, source: "api", batchId: newDecisionId() });
+        return answer(await decider.decideArray(body, { ...info, source: "api" }, limit));
       }
-      const common: Common = { ...info, source: "api", batchId: null };
       if (body === null || typeof body !== "object") {
         throw new AppError(
           "INVALID_ARGUMENT",
           "the body must be a JSON object (one applicant) or an array of them",
         );
       }
-      const checked = validateApplicant(body, model.spec);
-      if (checked.values === null) {
-        throw new AppError(
-          "VALIDATION_FAILED",
-          `the applicant is invalid: ${checked.errors.map((e) => `${e.column ?? "row"}: ${e.message}`).join("; ")}`,
-          { details: { errors: checked.errors } },
-        );
-      }
-      const values = checked.values;
-      const made = decision(model, model.score(values, info.explainGood), values, common, {
-        id: newDecisionId(),
-        rowNumber: null,
-      });
-      await state.log.append(made);
-      state.metrics.count(made.risk, "api", made.probabilityBad, values);
-      return { predictions: [predictionOf(made)], errors: [] };
+      const made = await decider.decideOne(body, { ...info, source: "api" });
+      return { predictions: [predictionOfTuple(made)], errors: [] };
     },
   );
 
-  async function scoreArray(
-    state: ServingState,
-    body: Applicant[],
-    model: Scorer,
-    common: Common & { readonly batchId: string },
-  ) {
-    const { limit } = common;
-    if (body.length > MAX_JSON_APPLICANTS) {
-      throw new AppError(
-        "INVALID_ARGUMENT",
-        `at most ${MAX_JSON_APPLICANTS} applicants per JSON request (got ${body.length}); send a CSV or Excel file instead`,
-      );
-    }
-    const errors: RowError[] = [];
-    const decisions: NewDecision[] = [];
-    const valuesOf: ArrayLike<number>[] = [];
-    body.forEach((applicant, i) => {
-      const row = i + 1;
-      if (applicant === null || typeof applicant !== "object" || Array.isArray(applicant)) {
-        errors.push({ row, column: null, kind: "not_an_object", message: "not a JSON object" });
-        return;
-      }
-      const checked = validateApplicant(applicant, model.spec);
-      if (checked.values === null) {
-        for (const e of checked.errors) errors.push({ ...e, row });
-        return;
-      }
-      const values = checked.values;
-      valuesOf.push(values);
-      decisions.push(
-        decision(model, model.score(values, common.explainGood), values, common, {
-          id: newDecisionId(),
-          rowNumber: row,
-        }),
-      );
-    });
-    await state.log.appendMany(decisions);
-    decisions.forEach((d, i) => state.metrics.count(d.risk, "api", d.probabilityBad, valuesOf[i]));
-    const bad = decisions.filter((d) => d.risk === "bad").length;
-    return {
-      batchId: common.batchId,
-      summary: summaryOf(body.length, decisions.length, bad, errors),
-      predictions: decisions.slice(0, limit).map(predictionOf),
-      errors,
-    };
-  }
-
   async function scoreUpload(
-    state: ServingState,
     request: FastifyRequest,
-    model: Scorer,
-    info: RequestInfo,
-  ) {
+    decider: Decider,
+    info: DecisionRequest,
+    limit: number,
+  ): Promise<DecidedBatch> {
     const file = await request.file({ limits: { fileSize: opts.maxFileBytes, files: 1 } });
     if (!file)
       throw new AppError(
@@ -344,109 +246,51 @@ export async function predictionRoutes(app: FastifyInstance, opts: PredictionRou
     }
     // The multipart parser cuts a file at the limit without an error (it marks it truncated):
     // the reader then fails on the cut-off row, or finishes early. Either way the answer is the
-    // size limit, and scoreFile commits nothing for it.
+    // size limit, and nothing of the file is logged.
     const truncated = () => {
       if (file.file.truncated) throw tooLarge(opts.maxFileBytes);
     };
     const batches = isXlsx
-      ? readXlsxApplicants(file.file, { spec: model.spec })
-      : readApplicants(file.file, { spec: model.spec });
+      ? readXlsxApplicants(file.file, { spec: decider.spec })
+      : readApplicants(file.file, { spec: decider.spec });
     try {
-      return await scoreFile(state, model, info, batches, truncated);
+      return await decider.decideFile(batches, info, limit, truncated);
     } catch (e) {
       truncated();
       throw e;
     }
   }
-
-  async function scoreFile(
-    state: ServingState,
-    model: Scorer,
-    info: RequestInfo,
-    batches: AsyncIterable<ValidatedBatch>,
-    beforeCommit?: () => void,
-  ) {
-    const { limit } = info;
-    // The whole file is read and validated before anything is written: a file that fails
-    // half-way (a syntax error, the size limit) leaves no decision behind, and a slow upload
-    // never holds the decision log's writer.
-    const read: ValidatedBatch[] = [];
-    const errors: RowError[] = [];
-    let rows = 0;
-    for await (const batch of batches) {
-      rows += batch.records;
-      for (const e of batch.errors) errors.push(e);
-      read.push(batch);
-    }
-    beforeCommit?.();
-    const batchId = newDecisionId();
-    const predictions: PredictionOut[] = [];
-    const scored = read.reduce((n, b) => n + b.table.n, 0);
-    const probabilities = new Float64Array(scored);
-    const isBad = new Uint8Array(scored);
-    let bad = 0;
-    let at = 0;
-    // Every batch goes to the scoring workers at once and comes back as finished decision rows,
-    // in file order; the log writes each while later ones are still being made, all in one
-    // transaction. Ids are made here, so they increase in file order.
-    const context: DecisionContext = {
-      requestId: info.requestId,
-      createdAt: info.createdAt,
-      source: "file",
-      batchId,
-    };
-    const results = read.map((b) =>
-      model.decideBatch({
-        columns: b.table.columns,
-        n: b.table.n,
-        rowNumbers: b.rowNumbers,
-        ids: Array.from({ length: b.table.n }, () => newDecisionId()),
-        extras: b.extras,
-        context,
-        explainGood: info.explainGood,
-      }),
-    );
-    // A batch that fails is reported through the stream; the others must not go unhandled.
-    for (const r of results) r.catch(() => {});
-    async function* decisionRows(): AsyncGenerator<DecisionTuple[]> {
-      for (const result of results) {
-        const rows = await result;
-        for (const row of rows) {
-          const p = row[TUPLE_INDEX.probability_bad] as number;
-          probabilities[at] = p;
-          if (row[TUPLE_INDEX.risk] === "bad") {
-            isBad[at] = 1;
-            bad++;
-          }
-          at++;
-          if (predictions.length < limit) {
-            predictions.push(predictionOfRow(fromDecisionValues(row)));
-          }
-        }
-        yield rows;
-      }
-    }
-    await state.log.appendStream(decisionRows());
-    let i = 0;
-    for (const { table } of read) {
-      const values = new Float64Array(table.columns.length);
-      for (let k = 0; k < table.n; k++, i++) {
-        for (let j = 0; j < values.length; j++) values[j] = table.columns[j][k];
-        state.metrics.count(isBad[i] === 1 ? "bad" : "good", "file", probabilities[i], values);
-      }
-    }
-    return {
-      batchId,
-      summary: summaryOf(rows, scored, bad, errors),
-      predictions,
-      errors,
-    };
-  }
 }
 
-function summaryOf(rows: number, scored: number, bad: number, errors: readonly RowError[]) {
-  const rejected = new Set(errors.map((e) => e.row)).size;
-  return { rows, scored, rejected, good: scored - bad, bad };
+/** The answer for an array or a file. */
+function answer(batch: DecidedBatch) {
+  const rejected = new Set(batch.errors.map((e) => e.row)).size;
+  return {
+    batchId: batch.batchId,
+    summary: {
+      rows: batch.rows,
+      scored: batch.scored,
+      rejected,
+      good: batch.scored - batch.bad,
+      bad: batch.bad,
+    },
+    predictions: batch.decisions.map(predictionOfTuple),
+    errors: batch.errors,
+  };
+}
+
+/** `predictionOf` for a decision as the scoring path encodes it for the log. */
+function predictionOfTuple(t: DecisionTuple): PredictionOut {
+  return predictionOf({
+    id: t[TUPLE_INDEX.id] as string,
+    rowNumber: t[TUPLE_INDEX.row_number] as number | null,
+    risk: t[TUPLE_INDEX.risk] as "good" | "bad",
+    probabilityBad: t[TUPLE_INDEX.probability_bad] as number,
+    confidence: t[TUPLE_INDEX.confidence] as number,
+    modelName: t[TUPLE_INDEX.model_name] as string,
+    modelVersion: t[TUPLE_INDEX.model_version] as number,
+    reasons: JSON.parse(t[TUPLE_INDEX.reasons] as string) as unknown[],
+  });
 }
 
 function isStream(body: unknown): body is Readable {
