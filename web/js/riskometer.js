@@ -263,9 +263,14 @@ function withdrawSchema(problem) {
   withdrawTemplate(template);
   describeFormat(null);
   const name = chosen || "the model";
+  const named = chosen !== "" && chosen !== defaultModel;
+  $("form-hint").textContent = "The fields appear once a version of the model serves.";
   const [heading, message] =
     problem?.status === 503
-      ? ["No model is serving", `No applicant fields: ${name} has no serving version.`]
+      ? [
+          named ? `No version of ${chosen} serves` : "No model is serving",
+          `No applicant fields: ${name} has no serving version.`,
+        ]
       : problem?.status === 404
         ? ["This model is not registered", `No applicant fields: “${name}” is not registered.`]
         : ["The applicant fields could not be loaded", "No applicant fields yet."];
