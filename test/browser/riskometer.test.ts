@@ -11,6 +11,11 @@ import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { launchChromium } from "../support/browser.js";
+import {
+  summaryStatsOf,
+  unexpectedErrors as unexpected,
+  uploadThrough,
+} from "./riskometer-page.js";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/core/config.js";
 import { type AppContext, openContext } from "../../src/main.js";
@@ -82,9 +87,7 @@ afterEach(async () => {
   await context?.close();
 });
 
-/** Errors other than the browser's own log line for an expected 4xx/5xx response. */
-const unexpectedErrors = () =>
-  pageErrors.filter((e) => !/the server responded with a status of (4\d\d|503)/.test(e));
+const unexpectedErrors = () => unexpected(pageErrors);
 
 async function writeFileIn(name: string, content: string | Buffer): Promise<string> {
   const path = join(files, name);
@@ -106,27 +109,8 @@ async function openPage(hash = "") {
     .toContain("is-ready");
 }
 
-/** Uploads a file through the (hidden) file input and waits for the outcome. */
-async function upload(path: string) {
-  await page.locator("#file-input").setInputFiles(path);
-  await page.locator("#batch-summary:not([hidden]), #upload-error .problem").first().waitFor();
-}
-
-/** The numbers of the summary tiles, by label. */
-async function summaryStats(): Promise<Record<string, number>> {
-  const tiles = page.locator("#summary-stats .stat");
-  const out: Record<string, number> = {};
-  for (let i = 0; i < (await tiles.count()); i++) {
-    const label = (await tiles.nth(i).locator("dt").textContent()) ?? "";
-    const value =
-      (await tiles
-        .nth(i)
-        .locator("dd")
-        .evaluate((dd) => dd.firstChild?.textContent)) ?? "";
-    out[label] = Number(value.replace(/[^\d]/g, ""));
-  }
-  return out;
-}
+const upload = (path: string) => uploadThrough(page, path);
+const summaryStats = () => summaryStatsOf(page);
 
 const percentValue = (text: string | null) => Number((text ?? "").replace(/[^\d.]/g, ""));
 

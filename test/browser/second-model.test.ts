@@ -14,6 +14,11 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { buildApp } from "../../src/serving/index.js";
 import { launchChromium } from "../support/browser.js";
 import {
+  summaryStatsOf,
+  unexpectedErrors as unexpected,
+  uploadThrough,
+} from "./riskometer-page.js";
+import {
   APPROVAL_COLUMNS,
   APPROVAL_MODEL,
   approvalApplicant,
@@ -87,9 +92,7 @@ afterEach(async () => {
   await context?.close();
 });
 
-/** Errors other than the browser's own log line for an expected 4xx/5xx response. */
-const unexpectedErrors = () =>
-  pageErrors.filter((e) => !/the server responded with a status of (4\d\d|503)/.test(e));
+const unexpectedErrors = () => unexpected(pageErrors);
 
 const picker = () => page.getByLabel("Model", { exact: true });
 const status = () => page.locator("#model-status");
@@ -112,27 +115,8 @@ async function writeFileIn(name: string, content: string | Buffer): Promise<stri
   return path;
 }
 
-/** The numbers of the summary tiles, by label. */
-async function summaryStats(): Promise<Record<string, number>> {
-  const tiles = page.locator("#summary-stats .stat");
-  const out: Record<string, number> = {};
-  for (let i = 0; i < (await tiles.count()); i++) {
-    const label = (await tiles.nth(i).locator("dt").textContent()) ?? "";
-    const value =
-      (await tiles
-        .nth(i)
-        .locator("dd")
-        .evaluate((dd) => dd.firstChild?.textContent)) ?? "";
-    out[label] = Number(value.replace(/[^\d]/g, ""));
-  }
-  return out;
-}
-
-/** Uploads a file through the (hidden) file input and waits for the outcome. */
-async function upload(path: string) {
-  await page.locator("#file-input").setInputFiles(path);
-  await page.locator("#batch-summary:not([hidden]), #upload-error .problem").first().waitFor();
-}
+const upload = (path: string) => uploadThrough(page, path);
+const summaryStats = () => summaryStatsOf(page);
 
 describe("picking the model", () => {
   it("lists the models with a serving version, the default first, and follows the choice", async () => {
@@ -333,8 +317,9 @@ describe("a model that cannot score", () => {
     await expect
       .poll(() => picker().locator("option:checked").textContent())
       .toBe("no-such-model (not registered)");
-    const upload = page.locator("#file-input");
-    await upload.setInputFiles(await writeFileIn("nowhere.csv", toCsv(await creditRows(2))));
+    await page
+      .locator("#file-input")
+      .setInputFiles(await writeFileIn("nowhere.csv", toCsv(await creditRows(2))));
     const problem = page.locator("#upload-error .problem");
     await problem.waitFor();
     expect(await problem.textContent()).toContain("NOT_FOUND");
