@@ -1,11 +1,8 @@
 import type { Command } from "commander";
 import { AppError } from "../core/errors.js";
 import {
-  DEFAULT_DATA_PATH,
-  defaultSpec,
-  inferSpec,
-  loadSpecFile,
   loadTrainingData as load,
+  resolveDatasetSpec,
   type DatasetSpec,
   type InferResult,
   type TrainingData,
@@ -59,37 +56,8 @@ export function reportInference(
 }
 
 /** The spec the options name: a file, one inferred from the data, or German credit. */
-export async function resolveSpec(opts: DatasetCliOptions): Promise<DatasetSpec> {
-  if (opts.dataset !== undefined) {
-    if (opts.target !== undefined || opts.riskClass !== undefined) {
-      throw new AppError(
-        "INVALID_ARGUMENT",
-        "give either --dataset or --target with --risk-class, not both (the spec names the target)",
-      );
-    }
-    return loadSpecFile(opts.dataset);
-  }
-  if (opts.target !== undefined || opts.riskClass !== undefined) {
-    if (opts.target === undefined || opts.riskClass === undefined) {
-      throw new AppError("INVALID_ARGUMENT", "--target and --risk-class go together");
-    }
-    const data = opts.data ?? DEFAULT_DATA_PATH;
-    const inferred = await inferSpec(data, {
-      target: opts.target,
-      riskClass: opts.riskClass,
-      missing: opts.missing,
-      name: opts.name,
-    });
-    reportInference(inferred);
-    return inferred.spec;
-  }
-  if (opts.missing !== undefined) {
-    throw new AppError(
-      "INVALID_ARGUMENT",
-      "--missing needs --target (for --dataset, the spec lists them)",
-    );
-  }
-  return defaultSpec();
+export function resolveSpec(opts: DatasetCliOptions): Promise<DatasetSpec> {
+  return resolveDatasetSpec(opts, (inferred) => reportInference(inferred));
 }
 
 /** Loads labelled training data by the shared options, listing skipped rows on stderr. */

@@ -3,7 +3,6 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { Command } from "commander";
 import { loadConfig } from "../core/config.js";
-import { defaultSpec } from "../data/index.js";
 import { runTrainFlow } from "../flows/index.js";
 import { openContext } from "../main.js";
 import { DEFAULT_TRIALS, MODEL_KINDS, type ModelKind } from "../ml/index.js";
@@ -88,8 +87,7 @@ export function trainCommand(): Command {
       let stage = "";
       const result = await runTrainFlow(ctx, {
         data,
-        modelName:
-          opts.model ?? (data.spec.name === defaultSpec().name ? config.modelName : data.spec.name),
+        modelName: opts.model,
         trials: opts.trials,
         seed: opts.seed,
         threads: opts.threads,

@@ -102,9 +102,12 @@ export {
 } from "./arff.js";
 export type { DataSource } from "./source.js";
 export {
+  type ChoiceNames,
+  type DatasetChoice,
   formatRowErrors,
   loadTrainingData,
   type LoadTrainingOptions,
+  resolveDatasetSpec,
   type TrainingData,
 } from "./training-data.js";
 export { readXlsxApplicants, type ReadXlsxOptions } from "./xlsx.js";

@@ -1,6 +1,8 @@
 import { AppError } from "../core/errors.js";
 import { DEFAULT_DATA_PATH, digestFile, readDataset } from "./dataset.js";
+import { type InferResult, inferSpec } from "./infer.js";
 import type { DatasetSpec } from "./spec.js";
+import { loadSpecFile } from "./spec-check.js";
 import { defaultSpec, type RowError } from "./validate.js";
 
 type DatasetTable = Awaited<ReturnType<typeof readDataset>>["table"];
@@ -64,4 +66,70 @@ export async function loadTrainingData(options: LoadTrainingOptions = {}): Promi
     );
   }
   return { path, spec, table: ds.table, digest, rows: ds.table.n, bad };
+}
+
+/** Which data set to train on and how it is described, as a command or a flow names it. */
+export interface DatasetChoice {
+  /** Labelled ARFF or CSV file (default: the bundled German credit data). */
+  readonly data?: string;
+  /** A dataset spec file describing `data`. */
+  readonly dataset?: string;
+  /** Without `dataset`: the target column, the spec then inferred from `data`. */
+  readonly target?: string;
+  /** With `target`: the value that means default (bad). */
+  readonly riskClass?: string;
+  /** With `target`: texts that also mean a missing value. */
+  readonly missing?: readonly string[];
+  /** With `target`: the inferred spec's name (default: from the file name). */
+  readonly name?: string;
+}
+
+/** How the caller spells each choice in its messages (a command's flags, a flow's params). */
+export type ChoiceNames = Record<"dataset" | "target" | "riskClass" | "missing", string>;
+
+const FLAG_NAMES: ChoiceNames = {
+  dataset: "--dataset",
+  target: "--target",
+  riskClass: "--risk-class",
+  missing: "--missing",
+};
+
+/**
+ * The spec a choice names: a spec file, one inferred from the data (`onInferred` hears what
+ * inference decided), or German credit. Contradictory choices are refused, naming them.
+ */
+export async function resolveDatasetSpec(
+  choice: DatasetChoice,
+  onInferred: (result: InferResult) => void = () => {},
+  names: ChoiceNames = FLAG_NAMES,
+): Promise<DatasetSpec> {
+  if (choice.dataset !== undefined) {
+    if (choice.target !== undefined || choice.riskClass !== undefined) {
+      throw new AppError(
+        "INVALID_ARGUMENT",
+        `give either ${names.dataset} or ${names.target} with ${names.riskClass}, not both (the spec names the target)`,
+      );
+    }
+    return loadSpecFile(choice.dataset);
+  }
+  if (choice.target !== undefined || choice.riskClass !== undefined) {
+    if (choice.target === undefined || choice.riskClass === undefined) {
+      throw new AppError("INVALID_ARGUMENT", `${names.target} and ${names.riskClass} go together`);
+    }
+    const inferred = await inferSpec(choice.data ?? DEFAULT_DATA_PATH, {
+      target: choice.target,
+      riskClass: choice.riskClass,
+      missing: choice.missing,
+      name: choice.name,
+    });
+    onInferred(inferred);
+    return inferred.spec;
+  }
+  if (choice.missing !== undefined && choice.missing.length > 0) {
+    throw new AppError(
+      "INVALID_ARGUMENT",
+      `${names.missing} needs ${names.target} (for ${names.dataset}, the spec lists them)`,
+    );
+  }
+  return defaultSpec();
 }

@@ -1,4 +1,9 @@
-import { type DatasetSpec, featureColumns, loadTrainingData } from "../data/index.js";
+import {
+  type DatasetSpec,
+  featureColumns,
+  loadTrainingData,
+  resolveDatasetSpec,
+} from "../data/index.js";
 import { SqlDecisionStore } from "../decisions/index.js";
 import { DEFAULT_TRIALS } from "../ml/index.js";
 import { FairnessCounter } from "../monitoring/fairness.js";
@@ -17,14 +22,15 @@ import {
   profileFrame,
 } from "../monitoring/reference-profile.js";
 import type { FlowContext, FlowDefinition } from "./flow-definition.js";
-import { runTrainFlow } from "./train-flow.js";
+import { defaultModelName, runTrainFlow } from "./train-flow.js";
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
 /**
  * `retrain`: the training flow (tune, compare by cross-validation, track, register) on the
- * bundled data. It registers a new version and never moves `champion` (a person promotes).
+ * bundled data, or on a file the params name with its spec (a spec file, or a target column to
+ * infer one from). It registers a new version and never moves `champion` (a person promotes).
  */
 export const RETRAIN_FLOW: FlowDefinition = {
   name: "retrain",
@@ -46,6 +52,44 @@ export const RETRAIN_FLOW: FlowDefinition = {
       min: 1,
       max: 20,
     },
+    data: {
+      type: "string",
+      description:
+        "labelled ARFF or CSV file on the worker's disk (empty: the bundled German credit data)",
+      default: "",
+    },
+    dataset: {
+      type: "string",
+      description: "the dataset spec file of `data` (see `riskometer datasets`)",
+      default: "",
+    },
+    target: {
+      type: "string",
+      description: "without `dataset`: the target column; the spec is then inferred from `data`",
+      default: "",
+    },
+    riskClass: {
+      type: "string",
+      description: "with `target`: the target value that means default (bad)",
+      default: "",
+    },
+    missing: {
+      type: "string",
+      description:
+        "with `target`: texts that also mean a missing value, separated by commas (empty, NA, N/A, null and NaN always do)",
+      default: "",
+    },
+    model: {
+      type: "string",
+      description:
+        "registered model the version is added to (empty: the configured model for German credit, else the spec's name)",
+      default: "",
+    },
+    skipInvalid: {
+      type: "boolean",
+      description: "leave invalid rows out (listed in the log) instead of failing",
+      default: false,
+    },
     ifNoModel: {
       type: "boolean",
       description:
@@ -57,20 +101,46 @@ export const RETRAIN_FLOW: FlowDefinition = {
   retryDelayMs: 5 * MINUTE,
   timeoutMs: 2 * HOUR,
   async run(ctx, params) {
+    const text = (name: string): string | undefined =>
+      params[name] === "" || params[name] === undefined ? undefined : String(params[name]);
+    const data = await ctx.step("load data", async () => {
+      const spec = await resolveDatasetSpec(
+        {
+          data: text("data"),
+          dataset: text("dataset"),
+          target: text("target"),
+          riskClass: text("riskClass"),
+          missing: text("missing")?.split(","),
+        },
+        (inferred) => {
+          ctx.log(`spec "${inferred.spec.name}" inferred from ${inferred.rows} rows`);
+          for (const w of inferred.warnings) ctx.log(`check: ${w}`);
+        },
+        { dataset: "dataset", target: "target", riskClass: "riskClass", missing: "missing" },
+      );
+      return loadTrainingData({
+        path: text("data"),
+        spec,
+        skipInvalid: params.skipInvalid === true,
+        onSkipped: (t) => ctx.log(t),
+      });
+    });
+    ctx.log(
+      `${data.path}: ${data.rows} rows, ${data.bad} bad, spec ${data.spec.name}, sha256 ${data.digest.slice(0, 12)}`,
+    );
+    const modelName = text("model") ?? defaultModelName(data.spec, ctx.app.config.modelName);
     if (params.ifNoModel === true) {
-      const name = ctx.app.config.modelName;
-      const versions = await ctx.app.registry.store.listModelVersions(name).catch(() => []);
+      const versions = await ctx.app.registry.store.listModelVersions(modelName).catch(() => []);
       if (versions.length > 0) {
-        ctx.log(`${name} already has ${versions.length} version(s): nothing to train`);
-        return { skipped: `${name} already has a version` };
+        ctx.log(`${modelName} already has ${versions.length} version(s): nothing to train`);
+        return { skipped: `${modelName} already has a version` };
       }
     }
-    const data = await ctx.step("load data", () => loadTrainingData());
-    ctx.log(`${data.rows} rows, ${data.bad} bad, sha256 ${data.digest.slice(0, 12)}`);
     const result = await ctx.step("train and register", () => {
       let stage = "";
       return runTrainFlow(ctx.app, {
         data,
+        modelName,
         trials: Number(params.trials),
         seed: Number(params.seed),
         top: Number(params.top),

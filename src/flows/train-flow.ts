@@ -13,6 +13,7 @@ import {
 } from "../charts/index.js";
 import {
   costMatrix,
+  defaultSpec,
   featureColumns,
   specToJson,
   type DatasetSpec,
@@ -37,7 +38,10 @@ import type { ActiveRun } from "../tracking/index.js";
 export interface TrainFlowOptions {
   /** The rows and the dataset spec they were validated against (carried by the version). */
   readonly data: TrainingData;
-  /** Registered model the version is added to (default: the configured model name). */
+  /**
+   * Registered model the version is added to (default: the configured model name for German
+   * credit, else the spec's name, so another data set never adds versions to the default model).
+   */
   readonly modelName?: string;
   readonly trials: number;
   readonly seed: number;
@@ -83,6 +87,11 @@ export interface TrainFlowResult {
 const MODEL_ARTIFACT = "model/model.json";
 const SPEC_ARTIFACT = "dataset-spec.json";
 
+/** The registered model a data set trains by default: the configured one for German credit. */
+export function defaultModelName(spec: DatasetSpec, configured: string): string {
+  return spec.name === defaultSpec().name ? configured : spec.name;
+}
+
 /**
  * The training flow: validate the data, tune and compare candidates (see `trainModel`), record a
  * parent run with one child run per top candidate (params, CV mean and std, per-fold history,
@@ -98,8 +107,8 @@ export async function runTrainFlow(
   opts: TrainFlowOptions,
 ): Promise<TrainFlowResult> {
   const { tracking, registry, config } = ctx;
-  const modelName = opts.modelName ?? config.modelName;
   const spec = opts.data.spec;
+  const modelName = opts.modelName ?? defaultModelName(spec, config.modelName);
   const top = opts.top ?? 5;
   const kinds = opts.candidates ?? MODEL_KINDS;
   const experiment = await tracking.experiment(config.experimentName);

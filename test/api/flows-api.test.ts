@@ -70,7 +70,7 @@ describe("flows API", () => {
     );
     const unknown = await post({ params: { trails: 2 } }, world.tokens.alice);
     expect(unknown.json().detail).toMatch(
-      /no parameter "trails" \(it takes trials, seed, top, ifNoModel\)/,
+      /no parameter "trails" \(it takes trials, seed, top, data, dataset, target, riskClass, missing, model, skipInvalid, ifNoModel\)/,
     );
     const none = await app.inject({
       method: "POST",
@@ -120,8 +120,40 @@ describe("flows API", () => {
     } as unknown as FlowContext;
     const result = await RETRAIN_FLOW.run(ctx, { trials: 1, seed: 0, top: 1, ifNoModel: true });
     expect(result).toEqual({ skipped: "credit-risk already has a version" });
-    expect(steps).toEqual([]);
-    expect(lines).toEqual([expect.stringMatching(/^credit-risk already has \d+ version/)]);
+    expect(steps).toEqual(["load data"]);
+    expect(lines).toEqual([
+      expect.stringMatching(/credit-g\.arff: 1000 rows, 300 bad, spec german-credit/),
+      expect.stringMatching(/^credit-risk already has \d+ version/),
+    ]);
+  });
+
+  it("retrains on another data set named by its params, inferring its spec, into a model of that name", async () => {
+    const lines: string[] = [];
+    const ctx = {
+      app: world.ctx,
+      signal: new AbortController().signal,
+      log: (m: string) => lines.push(m),
+      step: (_name: string, fn: () => unknown) => fn(),
+    } as unknown as FlowContext;
+    const params = {
+      trials: 1,
+      seed: 0,
+      top: 1,
+      data: "data/credit-approval.csv",
+      target: "A16",
+      riskClass: "-",
+      missing: "?",
+    };
+    const result = (await RETRAIN_FLOW.run(ctx, params)) as { model: { name: string } };
+    expect(result.model).toEqual({ name: "credit-approval", version: 1 });
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^spec "credit-approval" inferred from 690 rows/),
+    );
+    const version = await world.ctx.registry.store.getModelVersion("credit-approval", 1);
+    expect(version.signature).toMatchObject({ dataset: { name: "credit-approval" } });
+    await expect(
+      RETRAIN_FLOW.run(ctx, { ...params, dataset: "data/specs/german-credit.json" }),
+    ).rejects.toThrow(/give either dataset or target with riskClass, not both/);
   });
 
   it("shows a run with its steps, result and log", async () => {
