@@ -455,4 +455,21 @@ describe("validateApplicant", () => {
     ]);
     expect(validateApplicant(applicant(), GERMAN).label).toBeNull();
   });
+
+  it("refuses an applicant with none of the spec's columns, naming each one it may not miss", () => {
+    const r = validateApplicant({ somethingElse: 1 }, GERMAN);
+    expect(r.values).toBeNull();
+    expect(r.errors.map((e) => [e.row, e.column, e.kind])).toEqual(
+      featureColumns(GERMAN).map((c) => [1, c.name, "missing"]),
+    );
+    const optional = {
+      ...GERMAN,
+      columns: GERMAN.columns.map((c) => (c.kind === "id" ? c : { ...c, allowMissing: true })),
+    };
+    const none = validateApplicant({}, optional);
+    expect(none.values).toBeNull();
+    expect(none.errors).toEqual([
+      expect.objectContaining({ row: 1, column: null, message: expect.stringMatching(/no value/) }),
+    ]);
+  });
 });

@@ -862,11 +862,36 @@ export function validateApplicant(
   const header = validator.header;
   const batch = validator.validate([header.map(cell)], 1);
   const ok = batch.table.n === 1;
+  if (!ok && batch.errors.length === 0) {
+    // Every cell empty: a file's blank line, skipped there; an applicant must be refused.
+    return { values: null, label: null, errors: noValueErrors(spec) };
+  }
   return {
     values: ok ? Float64Array.from(batch.table.columns, (c) => c[0]) : null,
     label: ok && batch.labels !== null ? batch.labels[0] : null,
     errors: batch.errors,
   };
+}
+
+/** The errors of an applicant with no value at all: each column it may not miss, or the row. */
+function noValueErrors(spec: DatasetSpec): RowError[] {
+  const required = featureColumns(spec).filter((c) => !c.allowMissing);
+  if (required.length === 0) {
+    return [
+      {
+        row: 1,
+        column: null,
+        kind: "missing",
+        message: `no value for any column of the dataset spec "${spec.name}"`,
+      },
+    ];
+  }
+  return required.map((c) => ({
+    row: 1,
+    column: c.name,
+    kind: "missing" as const,
+    message: "missing value",
+  }));
 }
 
 /** Whether a cell is missing for the column: see the module comment. */
