@@ -8,6 +8,11 @@
 const nullable = (type: string) => ({ type: [type, "null"] });
 const stringMap = { type: "object", additionalProperties: { type: "string" } } as const;
 
+/** The `?model=` query parameter of the scoring routes: a registered model's name. */
+export function modelQuery(description: string) {
+  return { type: "string", maxLength: 200, description } as const;
+}
+
 export const PROBLEM_SCHEMA = {
   $id: "Problem",
   type: "object",

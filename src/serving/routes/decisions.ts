@@ -11,7 +11,7 @@ import type { AppContext } from "../../main.js";
 import { AUTHORIZATION_HEADERS, BEARER_SECURITY, authenticate, userOf } from "../auth.js";
 import { requireRole } from "../../auth/index.js";
 import { AppError } from "../../core/errors.js";
-import { withProblems } from "../schemas.js";
+import { modelQuery, withProblems } from "../schemas.js";
 import type { ServingModel } from "../model-holder.js";
 import type { ServingModels } from "../serving-state.js";
 import { type TypicalValue, typicalValues } from "../typical.js";
@@ -86,11 +86,7 @@ export async function decisionRoutes(app: FastifyInstance, opts: DecisionRouteOp
           type: "object",
           additionalProperties: false,
           properties: {
-            model: {
-              type: "string",
-              maxLength: 200,
-              description: "The registered model (default: the configured model)",
-            },
+            model: modelQuery("The registered model (default: the configured model)"),
           },
         },
       },

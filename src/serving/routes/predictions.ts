@@ -5,7 +5,7 @@ import { readApplicants, readXlsxApplicants } from "../../data/index.js";
 import { type DecisionTuple, TUPLE_INDEX } from "../../decisions/index.js";
 import type { DecidedBatch, Decider, DecisionRequest } from "../../scoring/index.js";
 import type { ServingModels } from "../serving-state.js";
-import { withProblems } from "../schemas.js";
+import { modelQuery, withProblems } from "../schemas.js";
 
 /** Largest JSON array of applicants in one request; larger sets go as a file. */
 export const MAX_JSON_APPLICANTS = 10_000;
@@ -160,12 +160,9 @@ export async function predictionRoutes(app: FastifyInstance, opts: PredictionRou
           type: "object",
           additionalProperties: false,
           properties: {
-            model: {
-              type: "string",
-              maxLength: 200,
-              description:
-                "The registered model whose `champion` version scores (default: the configured model). The applicants are validated against that version's dataset spec (`GET /api/v1/schema?model=NAME`)",
-            },
+            model: modelQuery(
+              "The registered model whose `champion` version scores (default: the configured model). The applicants are validated against that version's dataset spec (`GET /api/v1/schema?model=NAME`)",
+            ),
             reasons: {
               type: "string",
               enum: ["bad", "all"],
