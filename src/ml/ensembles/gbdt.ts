@@ -205,8 +205,8 @@ interface BoostResult {
 /**
  * Gradient boosting on `trainRows`, monitoring the log loss of `validRows` when there are any.
  * Bins come from the training rows only. Rows outside a round's subsample (and validation rows)
- * are scored by walking the new tree on raw values, which the bin edges make identical to the
- * binned partition.
+ * are scored by walking the new tree on their bins, which the bin edges make identical to
+ * walking it on raw values.
  */
 function boost(
   data: LabeledTable,
@@ -232,7 +232,11 @@ function boost(
   const hess = new Float64Array(n);
   const bag = trainRows.slice();
   const bagSize = p.rowSubsample < 1 ? Math.max(1, Math.round(p.rowSubsample * nTrain)) : nTrain;
-  const cols = data.columns;
+  // The round's rows in ascending order (in the bag, then out of it): gradients, histograms and
+  // partitions then walk memory forwards instead of jumping about, several times faster on
+  // large data. The draw itself is the partial shuffle of `bag`, unchanged.
+  const ordered = bagSize < nTrain ? new Int32Array(nTrain) : trainRows;
+  const inBag = bagSize < nTrain ? new Uint8Array(n) : null;
   const trees: Tree[] = [];
   let bestLoss = Infinity;
   let bestRounds = rounds;
@@ -246,26 +250,33 @@ function boost(
         bag[i] = bag[j];
         bag[j] = t;
       }
+      orderBag(bag, bagSize, trainRows, inBag as Uint8Array, ordered);
     }
     for (let i = 0; i < bagSize; i++) {
-      const r = bag[i];
-      const pr = sigmoid(score[r]);
+      const r = ordered[i];
+      // sigmoid(score[r]), written out: V8 does not inline it here, and the call costs more
+      // than the arithmetic.
+      const s = score[r];
+      let pr: number;
+      if (s >= 0) pr = 1 / (1 + Math.exp(-s));
+      else {
+        const e = Math.exp(s);
+        pr = e / (1 + e);
+      }
       const w = y[r] ? cw : 1;
       grad[r] = w * (pr - y[r]);
       hess[r] = w * Math.max(pr * (1 - pr), 1e-16);
     }
-    const tree = learner.fit(grad, hess, bag, bagSize, rng, p.learningRate);
+    const tree = learner.fit(grad, hess, ordered, bagSize, rng, p.learningRate);
     trees.push(tree);
     learner.addLeafValues(tree, score);
-    for (let i = bagSize; i < nTrain; i++) {
-      const r = bag[i];
-      score[r] += tree.leafValue[tree.leafOfColumns(cols, r)];
-    }
+    learner.addLeafValuesOf(tree, ordered, bagSize, nTrain, score);
     if (validRows.length > 0) {
+      learner.addLeafValuesOf(tree, validRows, 0, validRows.length, score);
       let loss = 0;
       for (let i = 0; i < validRows.length; i++) {
         const r = validRows[i];
-        const s = (score[r] += tree.leafValue[tree.leafOfColumns(cols, r)]);
+        const s = score[r];
         // log(1 + e^{-s}) for y=1, log(1 + e^{s}) for y=0, in a form that cannot overflow.
         const z = y[r] ? -s : s;
         const l = z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z));
@@ -280,6 +291,30 @@ function boost(
   if (validRows.length === 0) bestRounds = trees.length;
   trees.length = bestRounds;
   return { baseScore, trees, bestRounds };
+}
+
+/**
+ * Writes the drawn rows bag[0..bagSize) in ascending order to out[0..bagSize) and the others
+ * after them, in the order of the ascending `trainRows`, through marks in `inBag` (all zero on
+ * entry and on return): two sequential passes instead of a sort.
+ */
+function orderBag(
+  bag: Int32Array,
+  bagSize: number,
+  trainRows: Int32Array,
+  inBag: Uint8Array,
+  out: Int32Array,
+): void {
+  for (let i = 0; i < bagSize; i++) inBag[bag[i]] = 1;
+  let k = 0;
+  let m = bagSize;
+  for (let i = 0; i < trainRows.length; i++) {
+    const r = trainRows[i];
+    if (inBag[r]) {
+      out[k++] = r;
+      inBag[r] = 0;
+    } else out[m++] = r;
+  }
 }
 
 /** Stratified random hold-out: round(fraction·n_c) rows of each class c. */

@@ -1,9 +1,11 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { Rng } from "../../core/rng.js";
 import { readDataset } from "../../data/index.js";
 import type { LabeledTable } from "../types.js";
 import { takeRows } from "../types.js";
+import { ALGORITHMS } from "../algorithms.js";
 import { forest } from "../ensembles/forest.js";
+import { rocAuc } from "../metrics/auc.js";
 import type { FittedLogreg } from "../linear/logistic.js";
 import { BLEND_MEMBER_OVERRIDES, FittedPipeline, fitPipeline } from "./pipeline.js";
 import { decodeModelFile, encodeModelFile } from "./model-file.js";
@@ -97,6 +99,34 @@ describe("fitPipeline", () => {
     expect(weights).toHaveLength(3);
     for (const w of weights) expect(w).toBeCloseTo(weights[0], 12);
     expect(weights[0]).toBeGreaterThan(0);
+  });
+
+  it("calibrates on a tenth held out from large training sets instead of inner folds", () => {
+    const fit = vi.spyOn(ALGORITHMS.gbdt, "fit");
+    try {
+      const options = { kind: "gbdt" as const, params: SMALL };
+      // Below the size: the model on every row, then one per inner fold (3).
+      const inner = fitPipeline(train, { ...options, holdoutFromRows: train.n + 1 }, new Rng(5));
+      expect(fit.mock.calls.map((c) => c[0].n)).toEqual([train.n, 500, 500, 500]);
+      fit.mockClear();
+      // From the size on: one model, on the nine tenths of the rows not held out.
+      const held = fitPipeline(train, { ...options, holdoutFromRows: train.n }, new Rng(5));
+      expect(fit.mock.calls.map((c) => c[0].n)).toEqual([675]);
+      const bad = fit.mock.calls[0][0].y.reduce((a, b) => a + b, 0);
+      expect(bad).toBe(Math.round(0.9 * train.y.reduce((a, b) => a + b, 0)));
+      // Both are usable credit models: they rank the test rows alike, with a cost-minded cut.
+      for (const model of [inner, held]) {
+        expect(rocAuc(test.y, model.predictProba(test))).toBeGreaterThan(0.7);
+        expect(model.threshold).toBeGreaterThan(0.05);
+        expect(model.threshold).toBeLessThan(0.4);
+      }
+      // The default keeps German-sized data on inner folds.
+      fit.mockClear();
+      fitPipeline(train, options, new Rng(5));
+      expect(fit).toHaveBeenCalledTimes(4);
+    } finally {
+      fit.mockRestore();
+    }
   });
 
   it("refuses a training set with too few rows of a class", () => {

@@ -58,6 +58,11 @@ export interface PipelineOptions {
   readonly calibration?: CalibrationMethod;
   /** Folds of the inner cross-validation that gives out-of-fold predictions on training rows. */
   readonly innerFolds?: number;
+  /**
+   * From this many training rows on (0 = never), calibration and threshold come from a
+   * stratified hold-out of a tenth of the rows instead, and the model is fitted on the rest.
+   */
+  readonly holdoutFromRows?: number;
   readonly costs?: CostMatrix;
 }
 
@@ -70,8 +75,20 @@ export const DEFAULT_PIPELINE: Required<Omit<PipelineOptions, "kind" | "params">
    * 0.5442 / 0.5414 (ROC AUC does not depend on it).
    */
   innerFolds: 3,
+  /*
+   * Inner folds cost (k − 1) more fits of the whole training set; on large data that is most of
+   * the work, while a tenth of the rows (5,000 and more) is far more than a 2-parameter Platt
+   * fit, an isotonic fit or a threshold needs. The model then learns from 90 % of the rows, which
+   * from 45,000 rows on costs little. Hold-out forced on Taiwan default (30,000 rows), 5-fold
+   * CV, seed 0, inner 3-fold → hold-out: gbdt AUC 0.7827 → 0.7823, cost 0.5505 → 0.5518, 2.8×
+   * faster; blend AUC 0.7771 → 0.7778, cost 0.5617 → 0.5608 (docs/ml.md).
+   */
+  holdoutFromRows: 50_000,
   costs: GERMAN_CREDIT_COSTS,
 };
+
+/** Hold-out mode keeps one fold of a stratified k-fold of this many (a tenth) for calibration. */
+const HOLDOUT_FOLDS = 10;
 
 interface Member {
   readonly algorithm: AlgorithmName;
@@ -230,6 +247,14 @@ export function fitPipeline(
     );
   }
   const names = opts.kind === "blend" ? BLEND_MEMBERS : [opts.kind];
+  // Hold-out mode: members fit on `fitData`, and calibration, stacker and threshold learn from
+  // their predictions on `calData` (the hold-out); otherwise both are all of `data`.
+  const holdout =
+    opts.holdoutFromRows > 0 && data.n >= opts.holdoutFromRows
+      ? stratifiedKFold(data.y, HOLDOUT_FOLDS, rng.fork(HOLDOUT_FOLDS))[0]
+      : null;
+  const fitData = holdout ? takeRows(data, holdout.train) : data;
+  const calData = holdout ? takeRows(data, holdout.test) : data;
   const members: Member[] = [];
   const oofRaw: Float64Array[] = [];
   names.forEach((name, j) => {
@@ -237,9 +262,13 @@ export function fitPipeline(
     const overrides = opts.kind === "blend" ? (BLEND_MEMBER_OVERRIDES[name] ?? {}) : {};
     const params = { ...alg.defaults, ...overrides, ...(opts.params?.[name] ?? {}) };
     const memberRng = rng.fork(j);
-    const model = alg.fit(data, params, memberRng.fork(0));
+    const model = alg.fit(fitData, params, memberRng.fork(0));
     members.push({ algorithm: name, params, model });
-    oofRaw.push(outOfFoldRaw(name, params, model, data, opts.innerFolds, memberRng.fork(1)));
+    oofRaw.push(
+      holdout
+        ? model.predictRaw(calData)
+        : outOfFoldRaw(name, params, model, data, opts.innerFolds, memberRng.fork(1)),
+    );
   });
 
   let stacker: FittedClassifier | null = null;
@@ -269,14 +298,14 @@ export function fitPipeline(
      * 0.8048; so the cost gain on seeds 1 / 2 (0.5302 → 0.5254 on average) is within fold noise,
      * while the AUC rose on all three seeds.
      */
-    const stackData: LabeledTable = { ...stackFeatures(oofRaw), y: data.y };
+    const stackData: LabeledTable = { ...stackFeatures(oofRaw), y: calData.y };
     stacker = fitMeanStacker(stackData);
     oofProba = stacker.predictProba(stackData);
   } else {
-    calibrator = fitCalibrator(opts.calibration, oofRaw[0], data.y);
+    calibrator = fitCalibrator(opts.calibration, oofRaw[0], calData.y);
     oofProba = calibrator.apply(oofRaw[0]);
   }
-  const threshold = chooseThreshold(data.y, oofProba, opts.costs);
+  const threshold = chooseThreshold(calData.y, oofProba, opts.costs);
   return new FittedPipeline(
     opts.kind,
     data.features,

@@ -87,6 +87,8 @@ export class TreeLearner {
   // Internal nodes of the tree being grown.
   private readonly nodeFeature: Int32Array;
   private readonly nodeThreshold: Float64Array;
+  /** Numeric splits: the highest bin on the left. */
+  private readonly nodeBin: Int32Array;
   private readonly nodeCategorical: Uint8Array;
   private readonly nodeMissingLeft: Uint8Array;
   private readonly nodeLeft: Int32Array;
@@ -150,6 +152,7 @@ export class TreeLearner {
     const I = Math.max(1, L - 1);
     this.nodeFeature = new Int32Array(I);
     this.nodeThreshold = new Float64Array(I);
+    this.nodeBin = new Int32Array(I);
     this.nodeCategorical = new Uint8Array(I);
     this.nodeMissingLeft = new Uint8Array(I);
     this.nodeLeft = new Int32Array(I);
@@ -203,7 +206,14 @@ export class TreeLearner {
     this.grad = grad;
     this.hess = hess;
     this.rng = rng;
-    for (let i = 0; i < nRows; i++) this.rows[i] = rows[i];
+    let g = 0;
+    let h = 0;
+    for (let i = 0; i < nRows; i++) {
+      const r = rows[i];
+      this.rows[i] = r;
+      g += grad[r];
+      h += hess[r];
+    }
     this.sampleTreeFeatures(rng);
     this.nInternal = 0;
     this.nCatSets = 0;
@@ -211,13 +221,6 @@ export class TreeLearner {
     this.freeSlots.length = 0;
     for (let s = 0; s < this.pool.length; s++) this.freeSlots.push(this.pool.length - 1 - s);
 
-    let g = 0;
-    let h = 0;
-    for (let i = 0; i < nRows; i++) {
-      const r = this.rows[i];
-      g += grad[r];
-      h += hess[r];
-    }
     this.nLeaves = 1;
     this.initLeaf(0, 0, nRows, g, h, 0, -1, 0);
     if (this.canSplit(0)) {
@@ -264,6 +267,56 @@ export class TreeLearner {
     for (let l = 0; l < tree.nLeaves; l++) {
       const v = tree.leafValue[l];
       for (let i = this.leafBegin[l]; i < this.leafEnd[l]; i++) scores[this.rows[i]] += v;
+    }
+  }
+
+  /**
+   * Adds the last tree's leaf value to `scores` for other rows of the binned matrix,
+   * rows[begin..end), by walking the tree on their bins: the same leaves as `tree` on raw values
+   * (see BinMapper), a quarter of the memory read, and no missing-value tests.
+   */
+  addLeafValuesOf(
+    tree: Tree,
+    rows: Int32Array,
+    begin: number,
+    end: number,
+    scores: Float64Array,
+  ): void {
+    const value = tree.leafValue;
+    if (this.nInternal === 0) {
+      for (let i = begin; i < end; i++) scores[rows[i]] += value[0];
+      return;
+    }
+    const cols = this.binCols;
+    const feature = this.nodeFeature;
+    const bin = this.nodeBin;
+    const categorical = this.nodeCategorical;
+    const missingLeft = this.nodeMissingLeft;
+    const missingBin = this.mapper.nBins;
+    const left = this.nodeLeft;
+    const right = this.nodeRight;
+    for (let i = begin; i < end; i++) {
+      const r = rows[i];
+      let node = 0;
+      while (node >= 0) {
+        const f = feature[node];
+        const b = cols[f][r];
+        let goLeft: boolean;
+        if (categorical[node] === 0) {
+          goLeft = b === missingBin[f] - 1 ? missingLeft[node] === 1 : b <= bin[node];
+        } else {
+          goLeft = false;
+          const s = this.nodeThreshold[node];
+          for (let k = this.catOffsets[s]; k < this.catOffsets[s + 1]; k++) {
+            if (this.catValues[k] === b) {
+              goLeft = true;
+              break;
+            }
+          }
+        }
+        node = goLeft ? left[node] : right[node];
+      }
+      scores[r] += value[~node];
     }
   }
 
@@ -561,6 +614,7 @@ export class TreeLearner {
       this.nodeCategorical[k] = 0;
       this.nodeMissingLeft[k] = s.missingLeft ? 1 : 0;
       this.nodeThreshold[k] = this.mapper.upper[f][thr];
+      this.nodeBin[k] = thr;
     }
     const mid = w;
     for (let i = 0; i < t; i++) rows[w + i] = tmp[i];

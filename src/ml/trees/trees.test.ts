@@ -451,6 +451,41 @@ describe("missing values", () => {
     }
   });
 
+  it("scores rows it was not grown on by their bins exactly as the raw values route them", () => {
+    const rng = new Rng(23);
+    const n = 800;
+    // x0 numeric with missing values (as safe as low x0), c a category 0..5 (2 and 4 risky, 5 never seen
+    // in the training rows), x2 noise.
+    const x0 = Array.from({ length: n }, () => (rng.next() < 0.2 ? NaN : rng.next() * 10));
+    const c = Array.from({ length: n }, (_, i) => (i < 600 ? rng.int(5) : rng.int(6)));
+    const x2 = Array.from({ length: n }, () => rng.next());
+    const y = x0.map((v, i) => {
+      const a = Number.isNaN(v) ? 0.1 : v / 10;
+      return Number(a + (c[i] === 2 || c[i] === 4 ? 0.5 : 0) + 0.3 * rng.normal() > 1);
+    });
+    const features: FeatureSpec[] = [
+      { name: "x0", kind: "numeric" },
+      { name: "c", kind: "categorical", nCategories: 6 },
+      { name: "x2", kind: "numeric" },
+    ];
+    const t = table(features, [x0, c, x2]);
+    const train = Int32Array.from({ length: 600 }, (_, i) => i);
+    const other = Int32Array.from({ length: n - 600 }, (_, i) => 600 + i);
+    const mapper = BinMapper.fit(t, train);
+    const learner = new TreeLearner(mapper, mapper.transform(t), { ...PURE, maxLeaves: 12 });
+    const grad = Float64Array.from(y, (v) => -v);
+    const hess = new Float64Array(n).fill(1);
+    const tree = learner.fit(grad, hess, train, train.length, new Rng(5));
+    expect(tree.hasMissingLeft).toBe(true);
+    expect(Array.from(tree.categorical)).toContain(1);
+    const scores = new Float64Array(n).fill(0.25);
+    learner.addLeafValuesOf(tree, other, 0, other.length, scores);
+    for (let i = 0; i < n; i++) {
+      const want = i < 600 ? 0.25 : 0.25 + tree.leafValue[tree.leafOfColumns(t.columns, i)];
+      expect(scores[i], `row ${i}`).toBe(want);
+    }
+  });
+
   it("round-trips missing sides through JSON; JSON without them reads as all right", () => {
     const { x, y } = lowRiskData(100);
     const z = x.map((v, i) => (i % 7 === 0 ? NaN : (v * 37) % 11));
