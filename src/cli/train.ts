@@ -126,6 +126,7 @@ export function trainCommand(): Command {
           },
           bootstrap: result.bootstrap !== null,
           threshold: result.threshold,
+          budget: result.budget,
           metrics: { cv: chosen?.cv, test: chosen?.test },
           candidates: result.candidates,
           out: opts.out ?? null,
@@ -135,7 +136,14 @@ export function trainCommand(): Command {
       }
       const f = (x: number | undefined) => (x === undefined ? "–" : x.toFixed(3));
       const width = Math.max(5, ...result.candidates.map((c) => c.name.length));
+      const b = result.budget;
+      const evalText = `${b.evalRepeats > 1 ? `${b.evalRepeats} × ` : ""}${b.evalFolds}-fold CV`;
       const lines = [
+        ...(b.tuneRows < b.trainRows
+          ? [
+              `large data: trials scored by ${b.tuneFolds}-fold CV on a stratified subsample of ${b.tuneRows.toLocaleString("en-US")} of the ${b.trainRows.toLocaleString("en-US")} training rows, candidates compared by ${evalText}${b.runnersUp === 0 ? " without runners-up" : ""}`,
+            ]
+          : []),
         "candidates (CV on the training part; test = held-out rows), lowest CV cost first:",
         `  ${"model".padEnd(width)} ${"cv auc".padStart(8)} ${"cv cost".padStart(8)} ${"test auc".padStart(9)} ${"test cost".padStart(10)} ${"test acc".padStart(9)}  run`,
         ...result.candidates.map(

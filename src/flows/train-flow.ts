@@ -79,6 +79,8 @@ export interface TrainFlowResult {
   readonly bootstrap: AliasAuditRecord | null;
   readonly candidates: readonly CandidateRunSummary[];
   readonly threshold: number;
+  /** How much work each stage did for this data size. */
+  readonly budget: TrainResult["budget"];
   readonly model: TrainResult["model"];
   /** The model file text, as stored in the artifact store. */
   readonly modelFile: string;
@@ -145,6 +147,13 @@ export async function runTrainFlow(
       candidates: kinds,
       costs: costMatrix(spec),
       onProgress: opts.onProgress,
+    });
+    await parent.logParams({
+      tune_rows: result.budget.tuneRows,
+      tune_folds: result.budget.tuneFolds,
+      eval_folds: result.budget.evalFolds,
+      eval_repeats: result.budget.evalRepeats,
+      runners_up: result.budget.runnersUp,
     });
     await logTuning(parent, result);
     if (opts.nestedCv) {
@@ -314,6 +323,7 @@ export async function runTrainFlow(
       bootstrap,
       candidates: summaries,
       threshold: result.model.threshold,
+      budget: result.budget,
       model: result.model,
       modelFile,
     };

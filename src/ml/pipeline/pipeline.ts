@@ -237,7 +237,9 @@ export function fitPipeline(
   options: PipelineOptions,
   rng: Rng,
 ): FittedPipeline {
-  const opts = { ...DEFAULT_PIPELINE, ...options };
+  // Options given as undefined take the default, as options left out do.
+  const given = Object.entries(options).filter(([, v]) => v !== undefined);
+  const opts = { ...DEFAULT_PIPELINE, ...(Object.fromEntries(given) as PipelineOptions) };
   let positives = 0;
   for (let i = 0; i < data.n; i++) positives += data.y[i];
   if (positives < opts.innerFolds || data.n - positives < opts.innerFolds) {

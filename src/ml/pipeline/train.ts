@@ -21,7 +21,9 @@ export interface TrainOptions {
   readonly seed: number;
   /** Share of rows held out as a test set that no tuning or selection step sees. */
   readonly testFraction?: number;
-  /** Folds that score each tuning trial. */
+  /** Largest training part tuned on every row (default TUNE_ROWS; see `trainingBudget`). */
+  readonly tuneRows?: number;
+  /** Folds that score each tuning trial (default: see `trainingBudget`, as for the next three). */
   readonly tuneFolds?: number;
   /** Repeated stratified CV that compares the candidates on the training part. */
   readonly evalFolds?: number;
@@ -31,7 +33,8 @@ export interface TrainOptions {
   readonly candidates?: readonly ModelKind[];
   /**
    * Besides each algorithm's best tuned configuration, compare its next-best distinct ones
-   * (default 1): how much the choice hangs on the exact hyperparameters shows in their costs.
+   * (default 1, none on large data): how much the choice hangs on the exact hyperparameters
+   * shows in their costs.
    */
   readonly runnersUp?: number;
   /** The data set's cost matrix: the threshold and the choice minimise it (default 5 : 1). */
@@ -40,6 +43,52 @@ export interface TrainOptions {
 }
 
 export const DEFAULT_TRIALS = 20;
+
+/**
+ * How much work each stage of training does, by the size of the training part. Up to
+ * TUNE_ROWS rows: every trial is scored by 5-fold CV on all of them, the candidates (and one
+ * runner-up per algorithm) by 5 × 2-fold repeated CV. Above it the cost of a fit grows with the
+ * rows while the evidence needed to rank hyperparameters does not, so trials are scored by
+ * 3-fold CV on a stratified subsample of at most TUNE_ROWS rows, and the candidates, without
+ * runners-up,
+ * by one 3-fold CV of the whole training part (each of those fits already has tens of
+ * thousands of rows). Options given explicitly are kept.
+ */
+export interface TrainingBudget {
+  /** Rows of the training part (all rows but the held-out test set). */
+  readonly trainRows: number;
+  /**
+   * Rows of the training part the trials are scored on: all of them up to TUNE_ROWS, else at
+   * most TUNE_ROWS (trainModel reports the subsample's actual size).
+   */
+  readonly tuneRows: number;
+  readonly tuneFolds: number;
+  readonly evalFolds: number;
+  readonly evalRepeats: number;
+  readonly runnersUp: number;
+}
+
+/** Largest training part tuned on every row; larger ones are tuned on a subsample this big. */
+export const TUNE_ROWS = 25_000;
+
+export function trainingBudget(
+  trainRows: number,
+  opts: Pick<
+    TrainOptions,
+    "tuneRows" | "tuneFolds" | "evalFolds" | "evalRepeats" | "runnersUp"
+  > = {},
+): TrainingBudget {
+  const cap = opts.tuneRows ?? TUNE_ROWS;
+  const large = trainRows > cap;
+  return {
+    trainRows,
+    tuneRows: large ? cap : trainRows,
+    tuneFolds: opts.tuneFolds ?? (large ? 3 : 5),
+    evalFolds: opts.evalFolds ?? (large ? 3 : 5),
+    evalRepeats: opts.evalRepeats ?? (large ? 1 : 2),
+    runnersUp: opts.runnersUp ?? (large ? 0 : 1),
+  };
+}
 
 export interface MetricStats {
   readonly mean: number;
@@ -95,6 +144,8 @@ export interface TrainResult {
   /** Indices of the held-out test rows. */
   readonly testRows: Int32Array;
   readonly split: { readonly trainRows: number; readonly testRows: number };
+  /** The work each stage did (see `trainingBudget`). */
+  readonly budget: TrainingBudget;
 }
 
 /**
@@ -111,6 +162,17 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   const split = stratifiedKFold(data.y, Math.max(2, Math.round(1 / testFraction)), rng.fork(1))[0];
   const trainPart = takeRows(data, split.train);
   const progress = opts.onProgress ?? (() => {});
+  const planned = trainingBudget(trainPart.n, opts);
+  // A stratified subsample: one part of a stratified split into parts of at most `tuneRows`.
+  const tunePart =
+    planned.tuneRows < trainPart.n
+      ? takeRows(
+          trainPart,
+          stratifiedKFold(trainPart.y, Math.ceil(trainPart.n / planned.tuneRows), rng.fork(4))[0]
+            .test,
+        )
+      : trainPart;
+  const budget = { ...planned, tuneRows: tunePart.n };
 
   const kinds = opts.candidates ?? MODEL_KINDS;
   const needed = ALGORITHM_NAMES.filter((name) => kinds.includes(name) || kinds.includes("blend"));
@@ -120,7 +182,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
     if (!needed.includes(name)) continue;
     const alg = ALGORITHMS[name];
     const result = await tuneCrossValidated({
-      data: trainPart,
+      data: tunePart,
       job: { module: JOBS_MODULE, fn: "algorithmFoldJob" },
       extra: { algorithm: name },
       seed: rng.fork(10 + j).nextUint32(),
@@ -128,7 +190,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
       space: alg.space,
       trials: opts.trials,
       sampler: "tpe",
-      inner: { folds: opts.tuneFolds ?? 5 },
+      inner: { folds: budget.tuneFolds },
       searchConcurrency: 2,
       initial: [alg.defaults],
       threads: opts.threads,
@@ -141,11 +203,11 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
     needed.map((name) => [name, (tuning[name] as TuningReport).params]),
   ) as Partial<Record<AlgorithmName, Params>>;
 
-  const pool = candidatePool(kinds, params, trials, opts.runnersUp ?? 1);
+  const pool = candidatePool(kinds, params, trials, budget.runnersUp);
   const evalFolds = repeatedStratifiedKFold(
     trainPart.y,
-    opts.evalFolds ?? 5,
-    opts.evalRepeats ?? 2,
+    budget.evalFolds,
+    budget.evalRepeats,
     rng.fork(2),
   );
   const holdout = [{ train: split.train, test: split.test, repeat: 0, fold: 0 }];
@@ -200,6 +262,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
     evidence,
     testRows: split.test,
     split: { trainRows: split.train.length, testRows: split.test.length },
+    budget,
   };
 }
 
