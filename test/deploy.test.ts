@@ -32,6 +32,10 @@ interface Dashboard {
   panels: { title: string; targets: { expr: string }[] }[];
 }
 
+interface PickerDashboard extends Dashboard {
+  templating: { list: { name: string; definition: string }[] };
+}
+
 async function dashboardFiles(): Promise<Record<string, Dashboard>> {
   const dir = `${DEPLOY}grafana/dashboards/`;
   const out: Record<string, Dashboard> = {};
@@ -71,6 +75,24 @@ describe("deployment files", () => {
     }
     expect(queried.size).toBeGreaterThanOrEqual(20);
     expect([...queried].filter((m) => !exported.has(m))).toEqual([]);
+  });
+
+  it("shows one model at a time where metrics are per model, picked from the served ones", async () => {
+    for (const [name, d] of Object.entries(await dashboardFiles()) as [string, PickerDashboard][]) {
+      const exprs = d.panels.flatMap((p) => p.targets.map((t) => t.expr));
+      if (name === "riskometer-service.json") {
+        expect(exprs.some((e) => e.includes("$model"))).toBe(false);
+        continue;
+      }
+      expect(d.templating.list.map((v) => [v.name, v.definition])).toEqual([
+        ["model", "label_values(riskometer_serving_model_info, name)"],
+      ]);
+      // Everything but the decision log's own counter (one log for all models) picks the model.
+      const unpicked = exprs.filter((e) => !/(model|name)="\$model"/.test(e));
+      expect(unpicked).toEqual(
+        name === "riskometer-predictions.json" ? ["riskometer_decisions_logged_total"] : [],
+      );
+    }
   });
 
   it("gives Prometheus a configuration promtool accepts", async () => {

@@ -112,26 +112,34 @@ describe("drift-report flow", () => {
     // The report's figures on /metrics, for Prometheus and the dashboards.
     const metrics = (await app.inject({ method: "GET", url: "/metrics" })).body;
     expect(metrics).toMatch(
-      /^riskometer_feature_drift_detected\{feature="duration",test="ks"\} 1$/m,
+      /^riskometer_feature_drift_detected\{model="credit-risk",feature="duration",test="ks"\} 1$/m,
     );
     const score = Number(
-      /^riskometer_feature_drift_score\{feature="duration",test="ks"\} (\S+)$/m.exec(metrics)?.[1],
+      /^riskometer_feature_drift_score\{model="credit-risk",feature="duration",test="ks"\} (\S+)$/m.exec(
+        metrics,
+      )?.[1],
     );
     expect(score).toBe(duration!.pValue);
-    expect(metrics).toMatch(/^riskometer_dataset_drift_share \d/m);
-    expect(metrics).toMatch(/^riskometer_prediction_drift_score\{test="ks"\} /m);
-    expect(metrics).toMatch(/^riskometer_model_quality\{metric="roc_auc"\} 0\.\d+$/m);
-    expect(metrics).toMatch(/^riskometer_model_quality\{metric="rows"\} 100$/m);
+    expect(metrics).toMatch(/^riskometer_dataset_drift_share\{model="credit-risk"\} \d/m);
     expect(metrics).toMatch(
-      /^riskometer_fairness_approval_rate_ratio\{attribute="age",group="under 25",reference="25 or older"\} \d/m,
+      /^riskometer_prediction_drift_score\{model="credit-risk",test="ks"\} /m,
     );
-    expect(metrics).toMatch(/^riskometer_drift_report_timestamp_seconds \d{10}/m);
+    expect(metrics).toMatch(
+      /^riskometer_model_quality\{model="credit-risk",metric="roc_auc"\} 0\.\d+$/m,
+    );
+    expect(metrics).toMatch(/^riskometer_model_quality\{model="credit-risk",metric="rows"\} 100$/m);
+    expect(metrics).toMatch(
+      /^riskometer_fairness_approval_rate_ratio\{model="credit-risk",attribute="age",group="under 25",reference="25 or older"\} \d/m,
+    );
+    expect(metrics).toMatch(
+      /^riskometer_drift_report_timestamp_seconds\{model="credit-risk"\} \d{10}/m,
+    );
     // The real-time window saw the same 300 decisions as they were made.
-    expect(metrics).toMatch(/^riskometer_recent_decisions 300$/m);
+    expect(metrics).toMatch(/^riskometer_recent_decisions\{model="credit-risk"\} 300$/m);
     expect(metrics).toMatch(
-      /^riskometer_recent_feature_drift_detected\{feature="duration",test="ks"\} 1$/m,
+      /^riskometer_recent_feature_drift_detected\{model="credit-risk",feature="duration",test="ks"\} 1$/m,
     );
-    expect(metrics).toMatch(/^riskometer_recent_refused_share 0\.\d+$/m);
+    expect(metrics).toMatch(/^riskometer_recent_refused_share\{model="credit-risk"\} 0\.\d+$/m);
 
     // The report's history, the report in full, and its page from the artifact store.
     const reports = (await app.inject({ method: "GET", url: "/api/v1/reports" })).json();

@@ -29,7 +29,7 @@ const DASHBOARDS = [
         "s",
         "histogram_quantile(0.99, sum by (le, route) (rate(riskometer_http_request_duration_seconds_bucket[5m])))",
       ],
-      ["Serving model", "stat", "none", "riskometer_serving_model_info"],
+      ["Serving version of each model", "stat", "none", "riskometer_serving_model_info"],
       ["Decisions waiting for commit", "timeseries", "none", "riskometer_decision_log_queued"],
       [
         "Decisions per group commit",
@@ -48,84 +48,125 @@ const DASHBOARDS = [
         "Decisions per second by risk",
         "timeseries",
         "ops",
-        "sum by (risk) (rate(riskometer_predictions_total[5m]))",
+        'sum by (risk) (rate(riskometer_predictions_total{model="$model"}[5m]))',
       ],
       [
         "Refused share",
         "timeseries",
         "percentunit",
-        'sum(rate(riskometer_predictions_total{risk="bad"}[1h])) / sum(rate(riskometer_predictions_total[1h]))',
+        'sum(rate(riskometer_predictions_total{model="$model",risk="bad"}[1h])) / sum(rate(riskometer_predictions_total{model="$model"}[1h]))',
       ],
       [
         "Decisions by source",
         "timeseries",
         "ops",
-        "sum by (source) (rate(riskometer_predictions_total[5m]))",
+        'sum by (source) (rate(riskometer_predictions_total{model="$model"}[5m]))',
       ],
       [
         "Median probability of bad",
         "timeseries",
         "percentunit",
-        "histogram_quantile(0.5, sum by (le) (rate(riskometer_probability_bad_bucket[1h])))",
+        'histogram_quantile(0.5, sum by (le) (rate(riskometer_probability_bad_bucket{model="$model"}[1h])))',
       ],
-      ["Decisions logged", "stat", "short", "riskometer_decisions_logged_total"],
+      ["Serving version", "stat", "none", 'riskometer_serving_model_info{name="$model"}'],
+      ["Decisions logged (all models)", "stat", "short", "riskometer_decisions_logged_total"],
     ],
   },
   {
     uid: "riskometer-drift",
     title: "Riskometer · Data drift",
     panels: [
-      ["Dataset drift share", "timeseries", "percentunit", "riskometer_dataset_drift_share"],
-      ["Dataset drift", "stat", "none", "riskometer_dataset_drift_detected"],
-      ["Features drifted", "timeseries", "none", "sum(riskometer_feature_drift_detected)"],
+      [
+        "Dataset drift share",
+        "timeseries",
+        "percentunit",
+        'riskometer_dataset_drift_share{model="$model"}',
+      ],
+      ["Dataset drift", "stat", "none", 'riskometer_dataset_drift_detected{model="$model"}'],
+      [
+        "Features drifted",
+        "timeseries",
+        "none",
+        'sum(riskometer_feature_drift_detected{model="$model"})',
+      ],
       [
         "Drift score by feature (p-value or distance)",
         "timeseries",
         "none",
-        "riskometer_feature_drift_score",
+        'riskometer_feature_drift_score{model="$model"}',
       ],
-      ["Missing share by feature", "timeseries", "percentunit", "riskometer_feature_missing_share"],
+      [
+        "Missing share by feature",
+        "timeseries",
+        "percentunit",
+        'riskometer_feature_missing_share{model="$model"}',
+      ],
       [
         "Prediction drift (probability of bad)",
         "timeseries",
         "none",
-        "riskometer_prediction_drift_score",
+        'riskometer_prediction_drift_score{model="$model"}',
       ],
       [
         "Hours since the last report",
         "stat",
         "h",
-        "(time() - riskometer_drift_report_timestamp_seconds) / 3600",
+        '(time() - riskometer_drift_report_timestamp_seconds{model="$model"}) / 3600',
       ],
-      ["Decisions in the last report", "stat", "short", "riskometer_drift_report_decisions"],
+      [
+        "Decisions in the last report",
+        "stat",
+        "short",
+        'riskometer_drift_report_decisions{model="$model"}',
+      ],
       [
         "Real-time drift share (latest 500 decisions)",
         "timeseries",
         "percentunit",
-        "riskometer_recent_drift_share",
+        'riskometer_recent_drift_share{model="$model"}',
       ],
       [
         "Real-time drifted features",
         "timeseries",
         "none",
-        "riskometer_recent_feature_drift_detected == 1",
+        'riskometer_recent_feature_drift_detected{model="$model"} == 1',
       ],
-      ["Real-time refused share", "timeseries", "percentunit", "riskometer_recent_refused_share"],
+      [
+        "Real-time refused share",
+        "timeseries",
+        "percentunit",
+        'riskometer_recent_refused_share{model="$model"}',
+      ],
     ],
   },
   {
     uid: "riskometer-quality",
     title: "Riskometer · Model quality",
     panels: [
-      ["ROC AUC", "timeseries", "none", 'riskometer_model_quality{metric="roc_auc"}'],
+      [
+        "ROC AUC",
+        "timeseries",
+        "none",
+        'riskometer_model_quality{model="$model",metric="roc_auc"}',
+      ],
       [
         "Precision and recall at the threshold",
         "timeseries",
         "percentunit",
-        'riskometer_model_quality{metric=~"precision|recall|f1|accuracy"}',
+        'riskometer_model_quality{model="$model",metric=~"precision|recall|f1|accuracy"}',
       ],
-      ["Log loss", "timeseries", "none", 'riskometer_model_quality{metric="log_loss"}'],
-      ["Decisions with known outcomes", "stat", "short", 'riskometer_model_quality{metric="rows"}'],
+      [
+        "Log loss",
+        "timeseries",
+        "none",
+        'riskometer_model_quality{model="$model",metric="log_loss"}',
+      ],
+      [
+        "Decisions with known outcomes",
+        "stat",
+        "short",
+        'riskometer_model_quality{model="$model",metric="rows"}',
+      ],
     ],
   },
   {
@@ -136,17 +177,38 @@ const DASHBOARDS = [
         "Approval-rate ratio (1 = parity; below 0.8 fails the four-fifths rule)",
         "timeseries",
         "none",
-        "riskometer_fairness_approval_rate_ratio",
+        'riskometer_fairness_approval_rate_ratio{model="$model"}',
       ],
       [
         "Equal-opportunity difference (0 = parity)",
         "timeseries",
         "none",
-        "riskometer_fairness_equal_opportunity_difference",
+        'riskometer_fairness_equal_opportunity_difference{model="$model"}',
       ],
     ],
   },
 ];
+
+/**
+ * The dashboard's model picker: panels that query `$model` show one registered model (its
+ * decisions, real-time window and reports), chosen among those the server serves.
+ */
+const MODEL_VARIABLE = {
+  name: "model",
+  label: "Model",
+  type: "query",
+  datasource: DATASOURCE,
+  definition: "label_values(riskometer_serving_model_info, name)",
+  query: {
+    query: "label_values(riskometer_serving_model_info, name)",
+    refId: "PrometheusVariableQueryEditor-VariableQuery",
+  },
+  refresh: 2,
+  includeAll: false,
+  multi: false,
+  sort: 1,
+  current: {},
+};
 
 function panel([title, type, unit, expr], i) {
   const width = type === "stat" ? 6 : 12;
@@ -176,6 +238,9 @@ export function dashboards() {
         version: 1,
         refresh: "30s",
         time: { from: "now-24h", to: "now" },
+        templating: {
+          list: d.panels.some(([, , , expr]) => expr.includes("$model")) ? [MODEL_VARIABLE] : [],
+        },
         panels: d.panels.map(panel),
       },
     ]),

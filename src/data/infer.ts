@@ -402,7 +402,7 @@ function separation(values: readonly number[], labels: readonly number[]): numbe
   q.sort();
   let below = 0;
   let j = 0;
-  for (let i = 0; i < pos; ) {
+  for (let i = 0; i < pos;) {
     const v = p[i];
     let k = i;
     while (k < pos && p[k] === v) k++;

@@ -11,6 +11,7 @@ import {
   type Decision,
   type DecisionAppender,
   type DecisionPage,
+  type DecisionRange,
   type DecisionRow,
   type DecisionTuple,
   type ListDecisionsQuery,
@@ -99,6 +100,7 @@ export class SqlDecisionStore implements DecisionAppender {
     let q = this.selectDecisions();
     if (query.since !== undefined) q = q.where("decisions.created_at", ">=", query.since);
     if (query.until !== undefined) q = q.where("decisions.created_at", "<", query.until);
+    if (query.model !== undefined) q = q.where("decisions.model_name", "=", query.model);
     if (query.after !== undefined) {
       const cursor = await this.db
         .selectFrom("decisions")
@@ -125,11 +127,8 @@ export class SqlDecisionStore implements DecisionAppender {
     };
   }
 
-  /** Every decision within [since, until), newest first, at most `max`, a page at a time. */
-  async *pagesOfRange(
-    range: { readonly since?: number; readonly until?: number },
-    max = Infinity,
-  ): AsyncGenerator<Decision[]> {
+  /** Every decision of the range, newest first, at most `max`, a page at a time. */
+  async *pagesOfRange(range: DecisionRange, max = Infinity): AsyncGenerator<Decision[]> {
     let left = max;
     let after: string | undefined;
     while (left > 0) {
@@ -142,20 +141,18 @@ export class SqlDecisionStore implements DecisionAppender {
   }
 
   /** `pagesOfRange` collected (for windows known to be small). */
-  async readRange(
-    range: { readonly since?: number; readonly until?: number },
-    max = Infinity,
-  ): Promise<Decision[]> {
+  async readRange(range: DecisionRange, max = Infinity): Promise<Decision[]> {
     const out: Decision[] = [];
     for await (const page of this.pagesOfRange(range, max)) out.push(...page);
     return out;
   }
 
-  /** How many decisions lie within [since, until). */
-  async countRange(range: { readonly since?: number; readonly until?: number }): Promise<number> {
+  /** How many decisions the range holds. */
+  async countRange(range: DecisionRange): Promise<number> {
     let q = this.db.selectFrom("decisions").select((eb) => eb.fn.countAll<number>().as("n"));
     if (range.since !== undefined) q = q.where("created_at", ">=", range.since);
     if (range.until !== undefined) q = q.where("created_at", "<", range.until);
+    if (range.model !== undefined) q = q.where("model_name", "=", range.model);
     return Number((await q.executeTakeFirstOrThrow()).n);
   }
 

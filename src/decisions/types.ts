@@ -56,7 +56,12 @@ export interface ListDecisionsQuery {
   readonly limit: number;
   /** The `nextCursor` of the previous page: continue after that decision. */
   readonly after?: string;
+  /** Only the decisions of this registered model. */
+  readonly model?: string;
 }
+
+/** Decisions within [since, until) (either bound may be left open), of one model if given. */
+export type DecisionRange = Pick<ListDecisionsQuery, "since" | "until" | "model">;
 
 /** Newest first (by `createdAt`, then id). */
 export interface DecisionPage {

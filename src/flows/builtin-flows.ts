@@ -168,8 +168,8 @@ export const RETRAIN_FLOW: FlowDefinition = {
 };
 
 /**
- * `drift-report`: the decisions of the recent window (the latest N when it holds fewer) against
- * the serving version's training data (its reference profile, stored when it was trained):
+ * `drift-report`: one model's decisions (param `model`, default the configured one) of the
+ * recent window (the latest N when it holds fewer) against its serving version's training data (its reference profile, stored when it was trained):
  * data drift per column and for the dataset, prediction drift (the probability of bad),
  * classification quality of the decisions whose outcomes are known, and fairness between the
  * groups of the version's dataset spec. The result is kept with the run (its history is the flow's).
@@ -177,7 +177,7 @@ export const RETRAIN_FLOW: FlowDefinition = {
 export const DRIFT_REPORT_FLOW: FlowDefinition = {
   name: "drift-report",
   description:
-    "Compare the decisions of the recent window with the serving model's training data: data drift per column and for the dataset, prediction drift, quality where outcomes are known, and fairness between the groups the model's dataset spec names (German credit: age band, foreign worker, sex).",
+    "Compare one model's decisions of the recent window with its serving version's training data: data drift per column and for the dataset, prediction drift, quality where outcomes are known, and fairness between the groups the model's dataset spec names (German credit: age band, foreign worker, sex).",
   params: {
     windowHours: {
       type: "number",
@@ -193,6 +193,12 @@ export const DRIFT_REPORT_FLOW: FlowDefinition = {
       min: 1,
       max: 100_000,
     },
+    model: {
+      type: "string",
+      description:
+        "registered model whose decisions are compared with its champion's training data (empty: the configured model)",
+      default: "",
+    },
   },
   maxAttempts: 3,
   retryDelayMs: MINUTE,
@@ -203,12 +209,14 @@ export const DRIFT_REPORT_FLOW: FlowDefinition = {
     const until = Date.now();
     const since = until - Number(params.windowHours) * HOUR;
     const min = Number(params.minDecisions);
-    const reference = await ctx.step("load the reference", () => servingReference(ctx));
+    const name = String(params.model) || app.config.modelName;
+    const reference = await ctx.step("load the reference", () => servingReference(ctx, name));
     const window = await ctx.step("count decisions", async () => {
-      const inWindow = await store.countRange({ since, until });
+      // Only this model's decisions: another model's are on other columns and another scale.
+      const inWindow = await store.countRange({ since, until, model: name });
       return inWindow >= min
-        ? { since, widened: false, pages: store.pagesOfRange({ since, until }) }
-        : { since: null, widened: true, pages: store.pagesOfRange({ until }, min) };
+        ? { since, widened: false, pages: store.pagesOfRange({ since, until, model: name }) }
+        : { since: null, widened: true, pages: store.pagesOfRange({ until, model: name }, min) };
     });
     if (window.widened) {
       ctx.log(
@@ -293,6 +301,7 @@ export const DRIFT_REPORT_FLOW: FlowDefinition = {
         );
       } else ctx.log(reference.why ?? "no reference");
       return {
+        modelName: name,
         model: reference.model,
         window: {
           since: window.since === null ? null : new Date(window.since).toISOString(),
@@ -332,8 +341,11 @@ export const DRIFT_REPORT_FLOW: FlowDefinition = {
   },
 };
 
-/** The serving version and its reference profile, or why there is none. */
-async function servingReference(ctx: FlowContext): Promise<{
+/** The version serving `name` and its reference profile, or why there is none. */
+async function servingReference(
+  ctx: FlowContext,
+  name: string,
+): Promise<{
   model: { name: string; version: number } | null;
   /** The dataset spec the serving version was trained on: its columns and fairness groups. */
   spec: DatasetSpec | null;
@@ -341,7 +353,7 @@ async function servingReference(ctx: FlowContext): Promise<{
   why?: string;
 }> {
   const { app } = ctx;
-  const ref = `${app.config.modelName}@champion`;
+  const ref = `${name}@champion`;
   let loaded;
   try {
     loaded = await app.registry.loadModel(ref);

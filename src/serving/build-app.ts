@@ -158,7 +158,7 @@ export async function buildApp(
     return bytes ? parseReferenceProfile(bytes.toString("utf8"), key) : null;
   };
   /** A holder following `name@champion` and the state that scores with it. */
-  const openState = (name: string, primary: boolean): ServingState => {
+  const openState = (name: string): ServingState => {
     let state: ServingState | null = null;
     const holder = new ModelHolder(ctx.registry, {
       name,
@@ -170,14 +170,14 @@ export async function buildApp(
           ? app.log.info({ detail: error.message, model: name }, "no model to serve yet")
           : app.log.warn({ err: error, model: name }, "serving model not (re)loaded"),
     });
-    state = new ServingState(holder, log, metrics, referenceOf, primary);
+    state = new ServingState(holder, log, metrics, referenceOf);
     return state;
   };
-  const primary = openState(ctx.config.modelName, true);
+  const primary = openState(ctx.config.modelName);
   const models = new ServingModels(
     primary,
     async (name) => {
-      const state = openState(name, false);
+      const state = openState(name);
       await state.holder.start();
       return state;
     },

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { DecisionLogStats } from "../decisions/index.js";
+import { RecentWindows } from "./recent-window.js";
 
 /**
  * The server's Prometheus metrics, on a registry of its own (two apps in one process — tests —
@@ -10,9 +11,13 @@ export class ServingMetrics {
   readonly registry = new Registry();
   readonly requests: Counter<"method" | "route" | "status">;
   readonly latency: Histogram<"method" | "route">;
-  readonly predictions: Counter<"risk" | "source">;
-  readonly probabilityBad: Histogram;
+  readonly predictions: Counter<"model" | "risk" | "source">;
+  readonly probabilityBad: Histogram<"model">;
   readonly modelInfo: Gauge<"name" | "version">;
+  /** The real-time window of each served model. */
+  readonly recent: RecentWindows;
+  /** The version each served model's `modelInfo` series names. */
+  private readonly serving = new Map<string, string>();
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: "riskometer_" });
@@ -31,22 +36,24 @@ export class ServingMetrics {
     });
     this.predictions = new Counter({
       name: "riskometer_predictions_total",
-      help: "Credit decisions made, by risk class and source (api, file, form)",
-      labelNames: ["risk", "source"],
+      help: "Credit decisions made, by registered model, risk class and source (api, file, form)",
+      labelNames: ["model", "risk", "source"],
       registers: [this.registry],
     });
     this.probabilityBad = new Histogram({
       name: "riskometer_probability_bad",
-      help: "Calibrated probability of a bad outcome of each decision",
+      help: "Calibrated probability of a bad outcome of each decision, by registered model",
+      labelNames: ["model"],
       buckets: [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1],
       registers: [this.registry],
     });
     this.modelInfo = new Gauge({
       name: "riskometer_serving_model_info",
-      help: "The model version serving decisions (value 1)",
+      help: "The version serving each registered model's decisions (value 1)",
       labelNames: ["name", "version"],
       registers: [this.registry],
     });
+    this.recent = new RecentWindows(this.registry);
   }
 
   /**
@@ -92,10 +99,15 @@ export class ServingMetrics {
     });
   }
 
-  /** Marks the serving model (only one version carries the value 1). */
+  /** Marks the version serving a model (one series per model name; none while none serves). */
   setModel(name: string, version: number | null): void {
-    this.modelInfo.reset();
-    if (version !== null) this.modelInfo.set({ name, version: String(version) }, 1);
+    const before = this.serving.get(name);
+    if (before !== undefined) this.modelInfo.remove({ name, version: before });
+    this.serving.delete(name);
+    if (version !== null) {
+      this.modelInfo.set({ name, version: String(version) }, 1);
+      this.serving.set(name, String(version));
+    }
   }
 
   /** Counts every request by its route pattern (never the raw URL: ids would explode labels). */

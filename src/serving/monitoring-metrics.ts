@@ -6,6 +6,8 @@ import type { QualityReport } from "../monitoring/quality.js";
 
 /** The parts of a `drift-report` result that become metrics. */
 interface ReportResult {
+  /** The registered model reported on (absent in reports made before reports named it). */
+  readonly modelName?: string;
   readonly model: { name: string; version: number } | null;
   readonly decisions: number;
   readonly refusedShare: number | null;
@@ -15,18 +17,27 @@ interface ReportResult {
   readonly fairness: readonly FairnessComparison[];
 }
 
-/** How long a read of the latest report is reused across scrapes. */
+/** How long a read of the latest reports is reused across scrapes. */
 const CACHE_MS = 15_000;
 
+/** Completed reports read per scrape: the latest report of each model is among them. */
+const RECENT_REPORTS = 50;
+
+/** The model a report is about: its name, or "" for an old report that names none. */
+function reportModel(run: FlowRun): string {
+  const r = run.result as ReportResult;
+  return r.modelName ?? r.model?.name ?? "";
+}
+
 /**
- * The latest `drift-report` as Prometheus gauges, read from the run history at scrape time (a
- * report written by any worker shows on every replica): per-feature drift (score and flag,
- * labelled with the test), dataset drift, prediction drift, quality and fairness, and when the
- * report ran. A metric without a value (no report yet, a test skipped, AUC undefined) is
- * absent rather than 0.
+ * The latest `drift-report` of each model as Prometheus gauges labelled `model`, read from the
+ * run history at scrape time (a report written by any worker shows on every replica):
+ * per-feature drift (score and flag, labelled with the test), dataset drift, prediction drift,
+ * quality and fairness, and when the report ran. A metric without a value (no report yet, a
+ * test skipped, AUC undefined) is absent rather than 0.
  */
 export class MonitoringMetrics {
-  private cached: { at: number; run: FlowRun | null } | null = null;
+  private cached: { at: number; runs: FlowRun[] } | null = null;
 
   constructor(
     registry: Registry,
@@ -34,25 +45,34 @@ export class MonitoringMetrics {
   ) {
     // An arrow keeps this object: a gauge's collect() runs with `this` bound to the gauge.
     const latest = () => this.latest();
+    // Each fill sets its gauge through `g`, which adds the report's `model` label.
+    type Labelled<L extends string> = {
+      set(labels: Partial<Record<L, string>>, v: number): void;
+    };
     const gauge = <L extends string>(
       name: string,
       help: string,
       labelNames: readonly L[],
-      fill: (g: Gauge<L>, r: ReportResult, run: FlowRun) => void,
+      fill: (g: Labelled<L>, r: ReportResult, run: FlowRun) => void,
     ) =>
-      new Gauge<L>({
+      new Gauge<L | "model">({
         name,
         help,
-        labelNames: [...labelNames],
+        labelNames: ["model", ...labelNames],
         registers: [registry],
-        collect: async function (this: Gauge<L>) {
+        collect: async function (this: Gauge<L | "model">) {
           this.reset();
-          const run = await latest();
-          if (run) fill(this, run.result as ReportResult, run);
+          for (const run of await latest()) {
+            const model = reportModel(run);
+            const g: Labelled<L> = {
+              set: (labels, v) => this.set({ model, ...labels } as Record<L | "model", string>, v),
+            };
+            fill(g, run.result as ReportResult, run);
+          }
         },
       });
     const set = <L extends string>(
-      g: Gauge<L>,
+      g: Labelled<L>,
       labels: Partial<Record<L, string>>,
       v: number | null,
     ) => {
@@ -63,13 +83,13 @@ export class MonitoringMetrics {
       "riskometer_drift_report_timestamp_seconds",
       "When the latest drift report finished (Unix time)",
       [],
-      (g, _r, run) => g.set((run.endedAt ?? 0) / 1000),
+      (g, _r, run) => g.set({}, (run.endedAt ?? 0) / 1000),
     );
     gauge(
       "riskometer_drift_report_decisions",
       "Decisions the latest drift report compared",
       [],
-      (g, r) => g.set(r.decisions),
+      (g, r) => g.set({}, r.decisions),
     );
     gauge(
       "riskometer_feature_drift_score",
@@ -110,7 +130,7 @@ export class MonitoringMetrics {
       "1 when the latest report found dataset drift, else 0",
       [],
       (g, r) => {
-        if (r.dataDrift) g.set(r.dataDrift.datasetDrift ? 1 : 0);
+        if (r.dataDrift) g.set({}, r.dataDrift.datasetDrift ? 1 : 0);
       },
     );
     gauge(
@@ -166,17 +186,23 @@ export class MonitoringMetrics {
     );
   }
 
-  /** The latest completed drift report, re-read at most every 15 s. */
-  private async latest(): Promise<FlowRun | null> {
+  /** The latest completed drift report of each model, re-read at most every 15 s. */
+  private async latest(): Promise<FlowRun[]> {
     const now = Date.now();
-    if (this.cached && now - this.cached.at < CACHE_MS) return this.cached.run;
-    const [run] = await this.store.listRuns({
+    if (this.cached && now - this.cached.at < CACHE_MS) return this.cached.runs;
+    const runs = await this.store.listRuns({
       flow: "drift-report",
       states: ["COMPLETED"],
-      limit: 1,
+      limit: RECENT_REPORTS,
     });
-    const usable = run && (run.result as ReportResult | null)?.quality ? run : null;
-    this.cached = { at: now, run: usable };
-    return usable;
+    const byModel = new Map<string, FlowRun>();
+    for (const run of runs) {
+      // Newest first: the first usable report of a model is its latest.
+      if (!(run.result as ReportResult | null)?.quality) continue;
+      const model = reportModel(run);
+      if (!byModel.has(model)) byModel.set(model, run);
+    }
+    this.cached = { at: now, runs: [...byModel.values()] };
+    return this.cached.runs;
   }
 }

@@ -3,7 +3,7 @@ import type { DecisionLog } from "../decisions/index.js";
 import type { ModelHolder, ServingModel } from "./model-holder.js";
 import type { ServingMetrics } from "./metrics.js";
 import type { ReferenceProfile } from "../monitoring/reference-profile.js";
-import { RecentWindow } from "./recent-window.js";
+import type { RecentWindow } from "./recent-window.js";
 import { Decider, type DecisionObserver } from "../scoring/index.js";
 
 /**
@@ -15,11 +15,8 @@ export class ServingState {
   /** The loaded version `decider` was built for. */
   private scored: ServingModel | null = null;
 
-  /**
-   * The latest decisions, compared with the serving version's training data on /metrics: kept
-   * for the primary model (the configured one) only, whose version `/metrics` names.
-   */
-  readonly recent: RecentWindow | null;
+  /** The latest decisions, compared with the serving version's training data on /metrics. */
+  readonly recent: RecentWindow;
 
   constructor(
     readonly holder: ModelHolder,
@@ -29,10 +26,8 @@ export class ServingState {
     private readonly referenceOf: (
       model: ServingModel,
     ) => Promise<ReferenceProfile | null> = async () => null,
-    /** Whether this is the primary model: its version and real-time window go on /metrics. */
-    private readonly primary = true,
   ) {
-    this.recent = primary ? new RecentWindow(serving.registry) : null;
+    this.recent = serving.recent.of(holder.name);
   }
 
   /** Called by the holder with each newly loaded version, before it serves. */
@@ -51,7 +46,6 @@ export class ServingState {
     );
     this.scored = model;
     const recent = this.recent;
-    if (!this.primary || recent === null) return;
     this.serving.setModel(model.name, model.version);
     recent.restart(model.loaded.spec);
     void this.referenceOf(model).then(
@@ -79,9 +73,10 @@ export class ServingState {
 
   /** One logged decision: the counters, and the real-time window (`values` as validated). */
   private readonly count: DecisionObserver = (risk, source, probabilityBad, values) => {
-    this.serving.predictions.inc({ risk, source });
-    this.serving.probabilityBad.observe(probabilityBad);
-    this.recent?.add(values, probabilityBad, risk === "bad");
+    const model = this.holder.name;
+    this.serving.predictions.inc({ model, risk, source });
+    this.serving.probabilityBad.observe({ model }, probabilityBad);
+    this.recent.add(values, probabilityBad, risk === "bad");
   };
 }
 

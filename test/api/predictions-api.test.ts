@@ -426,8 +426,15 @@ describe("operations", () => {
     expect(metrics).toMatch(
       /riskometer_http_request_duration_seconds_bucket\{le="0.005",method="POST",route="\/api\/v1\/predictions"\}/,
     );
-    expect(metrics).toMatch(/riskometer_predictions_total\{risk="(good|bad)",source="api"\} \d+/);
-    expect(metrics).toMatch(/riskometer_probability_bad_bucket\{le="0.5"\} \d+/);
+    const model = world.model.name;
+    expect(metrics).toMatch(
+      new RegExp(
+        `riskometer_predictions_total\\{model="${model}",risk="(good|bad)",source="api"\\} \\d+`,
+      ),
+    );
+    expect(metrics).toMatch(
+      new RegExp(`riskometer_probability_bad_bucket\\{le="0.5",model="${model}"\\} \\d+`),
+    );
     expect(metrics).toContain(
       `riskometer_serving_model_info{name="${world.model.name}",version="${world.model.version}"} 1`,
     );

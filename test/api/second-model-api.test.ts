@@ -8,6 +8,7 @@
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SqlDecisionStore } from "../../src/decisions/index.js";
+import { openFlows, triggerFlow } from "../../src/flows/index.js";
 import { buildApp } from "../../src/serving/index.js";
 import {
   APPROVAL_COLUMNS,
@@ -299,5 +300,93 @@ describe("the default model, unknown models and models with no serving version",
       expect(res.statusCode).toBe(503);
       expect(res.json()).toMatchObject({ status: 503, code: "MODEL_NOT_READY" });
     }
+  });
+});
+
+describe("each model on /metrics and in its own drift report", () => {
+  it("counts, windows and names the second model apart from the default one", async () => {
+    const applicants = rows.slice(0, 60).map((r) => approvalApplicant(r, numeric));
+    const scored = await app.inject({
+      method: "POST",
+      url: `/api/v1/predictions?model=${APPROVAL_MODEL}`,
+      payload: applicants,
+    });
+    expect(scored.statusCode).toBe(200);
+    const german = await app.inject({
+      method: "POST",
+      url: "/api/v1/predictions",
+      payload: await creditRows(5),
+    });
+    expect(german.statusCode).toBe(200);
+
+    const metrics = (await app.inject("/metrics")).body;
+    const line = (re: RegExp) => metrics.split("\n").filter((l) => re.test(l));
+    // Both served versions, one series each.
+    expect(line(/^riskometer_serving_model_info\{/).sort()).toEqual(
+      [
+        `riskometer_serving_model_info{name="${APPROVAL_MODEL}",version="${approval.version}"} 1`,
+        `riskometer_serving_model_info{name="${world.model.name}",version="${world.model.version}"} 1`,
+      ].sort(),
+    );
+    const counted = (model: string) =>
+      line(new RegExp(`^riskometer_predictions_total\\{model="${model}",`))
+        .map((l) => Number(l.split(" ").at(-1)))
+        .reduce((a, b) => a + b, 0);
+    const windowed = (model: string) =>
+      Number(
+        new RegExp(`^riskometer_recent_decisions\\{model="${model}"\\} (\\d+)$`, "m").exec(
+          metrics,
+        )?.[1],
+      );
+    // Every decision of this server so far counts for its own model, the window holds the latest.
+    expect(counted(APPROVAL_MODEL)).toBeGreaterThanOrEqual(60);
+    expect(counted(world.model.name)).toBeGreaterThanOrEqual(5);
+    expect(windowed(APPROVAL_MODEL)).toBe(Math.min(500, counted(APPROVAL_MODEL)));
+    expect(windowed(world.model.name)).toBe(Math.min(500, counted(world.model.name)));
+    // The second model's window is compared with its own training data, on its own columns.
+    const drifted = line(
+      new RegExp(`^riskometer_recent_feature_drift_detected\\{model="${APPROVAL_MODEL}",`),
+    );
+    expect(drifted.length).toBeGreaterThan(0);
+    for (const l of drifted) expect(l).toMatch(/feature="A\d+"/);
+  });
+
+  it("reports on the model it is asked for, from that model's decisions only", async () => {
+    const store = new SqlDecisionStore(world.ctx.database);
+    const mine = await store.countRange({ model: APPROVAL_MODEL });
+    expect(mine).toBeGreaterThan(0);
+    expect(await store.countRange({})).toBeGreaterThan(mine);
+
+    const flows = openFlows(world.ctx);
+    const run = await triggerFlow(
+      flows,
+      "drift-report",
+      { model: APPROVAL_MODEL, minDecisions: 100_000 },
+      "test",
+    );
+    await flows.store.claim(run.id, flows.runner.worker, Date.now());
+    expect(await flows.runner.execute(await flows.store.getRun(run.id))).toBe("COMPLETED");
+    const result = (await flows.store.getRun(run.id)).result as {
+      modelName: string;
+      model: { name: string; version: number };
+      decisions: number;
+      dataDrift: { columns: { column: string }[] };
+    };
+    expect(result.modelName).toBe(APPROVAL_MODEL);
+    expect(result.model).toEqual(approval);
+    expect(result.decisions).toBe(mine);
+    expect(result.dataDrift.columns.map((c) => c.column).sort()).toEqual(
+      columns.map((c) => c.name).sort(),
+    );
+
+    // Its figures on /metrics carry its name (a new server: this one read the reports less than
+    // the 15 s it keeps them ago).
+    const fresh = await buildApp(world.ctx, { modelPollMs: 0 });
+    const metrics = (await fresh.inject("/metrics")).body;
+    await fresh.close();
+    expect(metrics).toMatch(
+      new RegExp(`^riskometer_drift_report_decisions\\{model="${APPROVAL_MODEL}"\\} ${mine}$`, "m"),
+    );
+    expect(metrics).not.toMatch(/^riskometer_drift_report_decisions\{model="credit-risk"\}/m);
   });
 });

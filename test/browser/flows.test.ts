@@ -579,7 +579,7 @@ describe("flows page", () => {
     await page.getByLabel("windowHours", { exact: true }).fill("6");
     await page.getByLabel("API token").fill(world.tokens.bob);
 
-    await page.getByLabel("minDecisions", { exact: true }).focus();
+    await page.getByLabel("model", { exact: true }).focus();
     await page.keyboard.press("Tab"); // the token
     await page.keyboard.press("Tab"); // Forget
     await page.keyboard.press("Tab"); // Run now
@@ -597,7 +597,7 @@ describe("flows page", () => {
     const notice = page.locator("#trigger-result .notice");
     await notice.waitFor();
     const [queued] = await store.listRuns({ flow: "drift-report", limit: 1 });
-    expect(queued.params).toEqual({ windowHours: 6, minDecisions: 200 });
+    expect(queued.params).toEqual({ windowHours: 6, minDecisions: 200, model: "" });
     expect(queued.requestedBy).toBe("bob");
     expect(await notice.locator("strong").textContent()).toBe(`Queued run ${short(queued.id)}`);
     // The button kept the focus: Enter again would queue another.
@@ -613,7 +613,7 @@ describe("flows page", () => {
     await expect.poll(focused).toBe("run-title");
     await expect
       .poll(() => page.locator("#run-params-body tr").allInnerTexts())
-      .toEqual(["windowHours\t6", "minDecisions\t200"]);
+      .toEqual(["windowHours\t6", "minDecisions\t200", 'model\t""']);
     expect(await fact(page.locator("#run-detail"), "Trigger").textContent()).toBe("manual by bob");
     expect(await page.locator("#run-result").textContent()).toBe("No result yet.");
 
