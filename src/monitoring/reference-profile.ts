@@ -1,4 +1,5 @@
 import { AppError } from "../core/errors.js";
+import { Rng } from "../core/rng.js";
 import { type DatasetSpec, featureColumns } from "../data/index.js";
 import type { DriftFrame } from "./drift.js";
 
@@ -8,10 +9,18 @@ import type { DriftFrame } from "./drift.js";
  * (KS and Wasserstein read the empirical distribution; bins come from them), per categorical
  * column its counts, missing values counted on both; and the model's own probabilities on that
  * data, the reference for prediction drift. 1,000 training rows make about 60 kB of JSON.
+ *
+ * Larger training sets are profiled on a seeded uniform sample of PROFILE_ROWS rows (the same
+ * rows for every column): a window of decisions is compared with a reference many times its
+ * size either way, so the tests hardly change, while 150,000 rows would make a 15 MB file that
+ * every serving replica reads and every scrape of the real-time window expands.
  */
 export interface ReferenceProfile {
   readonly format: "riskometer-reference-profile/1";
+  /** Rows profiled: the training rows, or the sample of them. */
   readonly rows: number;
+  /** The training rows when the profile is of a sample of them (absent when of all). */
+  readonly sampledFrom?: number;
   readonly columns: readonly ProfileColumn[];
   /** The model's probability of bad on each training row, sorted. */
   readonly probabilityBad: readonly number[];
@@ -41,15 +50,21 @@ export const REFERENCE_PROFILE_ARTIFACT = "model/reference-profile.json";
  */
 export function buildReferenceProfile(
   spec: DatasetSpec,
-  columns: readonly Float64Array[],
-  probabilityBad: ArrayLike<number>,
+  allColumns: readonly Float64Array[],
+  allProbabilityBad: ArrayLike<number>,
 ): ReferenceProfile {
-  const rows = columns[0]?.length ?? 0;
+  const total = allColumns[0]?.length ?? allProbabilityBad.length;
+  const sample = total > PROFILE_ROWS ? sampleRows(total, PROFILE_ROWS) : null;
+  const pick = (values: ArrayLike<number>): ArrayLike<number> =>
+    sample ? Float64Array.from(sample, (i) => values[i]) : values;
+  const columns = allColumns.map(pick);
+  const probabilityBad = pick(allProbabilityBad);
   return {
     format: "riskometer-reference-profile/1",
-    rows,
+    rows: sample ? sample.length : total,
+    ...(sample ? { sampledFrom: total } : {}),
     columns: featureColumns(spec).map((column, j) => {
-      const values = columns[j];
+      const values = Array.from(columns[j]);
       let missing = 0;
       if (column.kind === "numeric") {
         const present: number[] = [];
@@ -74,6 +89,22 @@ export function buildReferenceProfile(
     }),
     probabilityBad: Array.from(probabilityBad).sort((a, b) => a - b),
   };
+}
+
+/** Most training rows a profile keeps (see ReferenceProfile). */
+export const PROFILE_ROWS = 20_000;
+
+/** `k` of the rows 0..n-1, uniformly at random from a fixed seed, ascending. */
+function sampleRows(n: number, k: number): Int32Array {
+  const rows = Int32Array.from({ length: n }, (_, i) => i);
+  const rng = new Rng(PROFILE_ROWS);
+  for (let i = 0; i < k; i++) {
+    const j = i + rng.int(n - i);
+    const t = rows[i];
+    rows[i] = rows[j];
+    rows[j] = t;
+  }
+  return rows.subarray(0, k).sort();
 }
 
 /** Reads a stored profile, refusing anything else. */
