@@ -169,7 +169,8 @@ export const RETRAIN_FLOW: FlowDefinition = {
 
 /**
  * `drift-report`: one model's decisions (param `model`, default the configured one) of the
- * recent window (the latest N when it holds fewer) against its serving version's training data (its reference profile, stored when it was trained):
+ * recent window (the latest N when it holds fewer) against its serving version's training data
+ * (its reference profile, stored when it was trained):
  * data drift per column and for the dataset, prediction drift (the probability of bad),
  * classification quality of the decisions whose outcomes are known, and fairness between the
  * groups of the version's dataset spec. The result is kept with the run (its history is the flow's).

