@@ -30,12 +30,19 @@ export function stratifiedKFold(y: Uint8Array, k: number, rng: Rng, repeat = 0):
     rows.forEach((row, i) => (assign[row] = (offset + i) % k));
     offset = (offset + rows.length) % k;
   }
+  const sizes = new Int32Array(k);
+  for (let i = 0; i < y.length; i++) sizes[assign[i]]++;
   const folds: Fold[] = [];
   for (let f = 0; f < k; f++) {
-    const test: number[] = [];
-    const train: number[] = [];
-    for (let i = 0; i < y.length; i++) (assign[i] === f ? test : train).push(i);
-    folds.push({ train: Int32Array.from(train), test: Int32Array.from(test), repeat, fold: f });
+    const test = new Int32Array(sizes[f]);
+    const train = new Int32Array(y.length - sizes[f]);
+    let a = 0;
+    let b = 0;
+    for (let i = 0; i < y.length; i++) {
+      if (assign[i] === f) test[a++] = i;
+      else train[b++] = i;
+    }
+    folds.push({ train, test, repeat, fold: f });
   }
   return folds;
 }
