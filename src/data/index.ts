@@ -75,6 +75,7 @@ export {
   type ValidateOptions,
   type ValidatorOptions,
 } from "./validate.js";
+export { MAX_LISTED_ERRORS, RowErrorTally, type RowErrorCounts } from "./row-errors.js";
 export {
   ByteText,
   CsvParser,

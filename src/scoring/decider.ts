@@ -3,6 +3,8 @@ import { createPool, type WorkerPool } from "../core/pool.js";
 import {
   type DatasetSpec,
   type RowError,
+  type RowErrorCounts,
+  RowErrorTally,
   type ValidatedBatch,
   validateApplicant,
 } from "../data/index.js";
@@ -51,8 +53,13 @@ export interface DecidedBatch {
   readonly bad: number;
   /** The first `keep` decisions (as logged), in row order. */
   readonly decisions: readonly DecisionTuple[];
-  /** Invalid applicants by row, column and reason; they are not logged. */
+  /**
+   * Invalid applicants by row, column and reason (the first MAX_LISTED_ERRORS); they are not
+   * logged.
+   */
   readonly errors: readonly RowError[];
+  /** All the errors counted, the listed ones and the rest. */
+  readonly errorCounts: RowErrorCounts;
 }
 
 /** A registered version to decide with: its model and dataset spec. */
@@ -132,18 +139,18 @@ export class Decider {
   ): Promise<DecidedBatch> {
     const batchId = newDecisionId();
     const context = contextOf(request, batchId);
-    const errors: RowError[] = [];
+    const errors = new RowErrorTally();
     const made: DecisionTuple[] = [];
     const valuesOf: ArrayLike<number>[] = [];
     applicants.forEach((applicant, i) => {
       const row = i + 1;
       if (applicant === null || typeof applicant !== "object" || Array.isArray(applicant)) {
-        errors.push({ row, column: null, kind: "not_an_object", message: "not a JSON object" });
+        errors.add({ row, column: null, kind: "not_an_object", message: "not a JSON object" });
         return;
       }
       const checked = validateApplicant(applicant as Record<string, unknown>, this.spec);
       if (checked.values === null) {
-        for (const e of checked.errors) errors.push({ ...e, row });
+        for (const e of checked.errors) errors.add({ ...e, row });
         return;
       }
       valuesOf.push(checked.values);
@@ -163,7 +170,8 @@ export class Decider {
       scored: made.length,
       bad,
       decisions: keep >= made.length ? made : made.slice(0, keep),
-      errors,
+      errors: errors.listed,
+      errorCounts: errors.counts(),
     };
   }
 
@@ -182,12 +190,13 @@ export class Decider {
     beforeCommit?: () => void,
   ): Promise<DecidedBatch> {
     const read: ValidatedBatch[] = [];
-    const errors: RowError[] = [];
+    const errors = new RowErrorTally();
     let rows = 0;
     for await (const batch of batches) {
       rows += batch.records;
-      for (const e of batch.errors) errors.push(e);
-      read.push(batch);
+      errors.addAll(batch.errors);
+      // Only the counted errors stay: a file of invalid rows must not hold them all.
+      read.push({ ...batch, errors: [] });
     }
     beforeCommit?.();
     const batchId = newDecisionId();
@@ -234,7 +243,15 @@ export class Decider {
         this.observe(isBad[i] === 1 ? "bad" : "good", request.source, probabilities[i], values);
       }
     }
-    return { batchId, rows, scored, bad, decisions: kept, errors };
+    return {
+      batchId,
+      rows,
+      scored,
+      bad,
+      decisions: kept,
+      errors: errors.listed,
+      errorCounts: errors.counts(),
+    };
   }
 
   /** This version no longer serves: its workers stop once the files they are scoring are done. */

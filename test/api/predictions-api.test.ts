@@ -233,6 +233,35 @@ describe("files", () => {
     expect(lines[5].startsWith("6,")).toBe(true);
   });
 
+  it("answers a file of invalid rows with the first errors and counts of all, in bounded size", async () => {
+    // 20,000 rows, every cell invalid, and one good row at the end.
+    const bad = COLUMN_NAMES.map(() => "zz").join(",");
+    const good = csvOf([applicants[0]]).split("\n")[1];
+    const csv = [COLUMN_NAMES.join(","), ...Array(20_000).fill(bad), good].join("\n");
+    const before = await decisionCount();
+    const res = await app.inject({
+      method: "POST",
+      url: "/api/v1/predictions",
+      headers: { "content-type": "text/csv" },
+      payload: csv,
+    });
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body.summary).toMatchObject({ rows: 20_001, scored: 1, rejected: 20_000 });
+    expect(body.errors).toHaveLength(1000);
+    expect(body.errors[0]).toMatchObject({ row: 1 });
+    const { total, rows, byColumn } = body.errorCounts;
+    expect(rows).toBe(20_000);
+    // Every column of every invalid row, counted by column and reason.
+    expect(byColumn.reduce((n: number, c: { count: number }) => n + c.count, 0)).toBe(total);
+    expect(total).toBeGreaterThanOrEqual(20_000 * 10);
+    expect(new Set(byColumn.map((c: { column: string }) => c.column)).size).toBeGreaterThan(10);
+    for (const c of byColumn) expect(c.count).toBeLessThanOrEqual(20_000);
+    // The answer stays small: a thousand errors, not hundreds of thousands.
+    expect(res.body.length).toBeLessThan(400_000);
+    expect(await decisionCount()).toBe(before + 1);
+  });
+
   it("lists only the first rows with ?limit, and pages the rest from the log sorted and filtered", async () => {
     const rows = applicants.slice(0, 40);
     const full = await app.inject({

@@ -246,7 +246,7 @@ export class FileScoring {
     }
     els.summary.hidden = false;
 
-    if (errors.length > 0) this.showRejected(errors);
+    if (errors.length > 0) this.showRejected(errors, result.errorCounts);
     els.resultsSection.hidden = scored === 0;
     this.results.show(result);
     els.announce.textContent =
@@ -255,15 +255,20 @@ export class FileScoring {
       (rejected > 0 ? `, ${count(rejected)} rejected (listed below the summary).` : ".");
   }
 
-  showRejected(errors) {
+  /**
+   * The rejected rows' errors; `counts` (the server's `errorCounts`) counts them all when the
+   * answer lists only the first ones.
+   */
+  showRejected(errors, counts) {
     const { els } = this;
-    const rows = new Set(errors.map((e) => e.row)).size;
+    const total = counts?.total ?? errors.length;
+    const rows = counts?.rows ?? new Set(errors.map((e) => e.row)).size;
     const listed = errors.slice(0, MAX_LISTED_ERRORS);
     els.rejectedLede.textContent =
-      `${count(errors.length)} ${errors.length === 1 ? "problem" : "problems"} in ` +
+      `${count(total)} ${total === 1 ? "problem" : "problems"} in ` +
       `${count(rows)} ${rows === 1 ? "row" : "rows"}; these rows were not scored. ` +
       "Row numbers count data rows from 1 (the header is not counted). Fix them and upload the file again." +
-      (errors.length > listed.length ? ` The first ${count(listed.length)} are listed.` : "");
+      (total > listed.length ? ` The first ${count(listed.length)} are listed.` : "");
     setChildren(
       els.rejectedBody,
       listed.map((e) => {

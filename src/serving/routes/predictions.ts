@@ -1,7 +1,7 @@
 import type { Readable } from "node:stream";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { AppError } from "../../core/errors.js";
-import { readApplicants, readXlsxApplicants } from "../../data/index.js";
+import { MAX_LISTED_ERRORS, readApplicants, readXlsxApplicants } from "../../data/index.js";
 import { type DecisionTuple, TUPLE_INDEX } from "../../decisions/index.js";
 import type { DecidedBatch, Decider, DecisionRequest } from "../../scoring/index.js";
 import type { ServingModels } from "../serving-state.js";
@@ -126,7 +126,33 @@ const PREDICTIONS_RESPONSE = {
       },
     },
     predictions: { type: "array", items: PREDICTION_SCHEMA },
-    errors: { type: "array", items: { $ref: "RowError#" } },
+    errors: {
+      type: "array",
+      items: { $ref: "RowError#" },
+      description: `The invalid applicants' errors in row order, at most ${MAX_LISTED_ERRORS}; \`errorCounts\` counts all of them`,
+    },
+    errorCounts: {
+      type: "object",
+      description: "Arrays and files: every error counted, listed or not",
+      properties: {
+        total: { type: "integer", description: "Errors in all" },
+        rows: { type: "integer", description: "Rows with at least one error" },
+        byColumn: {
+          type: "array",
+          description: "Errors per column (null: the whole row) and reason, most frequent first",
+          items: {
+            type: "object",
+            properties: {
+              column: { type: ["string", "null"] },
+              kind: { type: "string" },
+              count: { type: "integer" },
+            },
+            required: ["column", "kind", "count"],
+          },
+        },
+      },
+      required: ["total", "rows", "byColumn"],
+    },
   },
   required: ["predictions", "errors"],
 } as const;
@@ -261,7 +287,7 @@ export async function predictionRoutes(app: FastifyInstance, opts: PredictionRou
 
 /** The answer for an array or a file. */
 function answer(batch: DecidedBatch) {
-  const rejected = new Set(batch.errors.map((e) => e.row)).size;
+  const rejected = batch.errorCounts.rows;
   return {
     batchId: batch.batchId,
     summary: {
@@ -273,6 +299,7 @@ function answer(batch: DecidedBatch) {
     },
     predictions: batch.decisions.map(predictionOfTuple),
     errors: batch.errors,
+    errorCounts: batch.errorCounts,
   };
 }
 
