@@ -32,7 +32,7 @@ export function trainCommand(): Command {
       [
         "Tune every algorithm on 80 % of the data, compare the candidates (each tuned algorithm, runners-up and their blend) by repeated cross-validation, and report each on the held-out 20 %.",
         "Records one parent run and a child run per top candidate (params, CV mean and std, per-fold scores, test metrics, plots), stores the chosen model (refitted on all rows) and registers it as a new version of the registered model.",
-        "It never moves champion itself; only on a new install where nothing serves yet does the bootstrap setting (RISKOMETER_BOOTSTRAP_CHAMPION) let the first version serve, recorded in the audit log.",
+        "It never moves champion itself; only on a new install where no version of any model has ever served does the bootstrap setting (RISKOMETER_BOOTSTRAP_CHAMPION) let the first version serve, recorded in the audit log.",
       ].join(" "),
     )
     .option(

@@ -23,7 +23,7 @@ export interface Config {
   readonly modelName: string;
   /** The experiment training runs are recorded under. */
   readonly experimentName: string;
-  /** Let the first version of a model serve when nothing serves yet (audited as a bootstrap). */
+  /** Let the first version serve when no version of any model has ever served (audited as a bootstrap). */
   readonly bootstrapChampion: boolean;
   /** Let the person who registered a version approve it into the serving alias (audited). */
   readonly allowSelfApproval: boolean;
@@ -165,7 +165,7 @@ export const SETTINGS = [
     env: "RISKOMETER_BOOTSTRAP_CHAMPION",
     defaultText: "`true` with SQLite, `false` with Postgres",
     description:
-      "When no version of the model serves yet, let the first trained version become `champion` (recorded in the audit log as a bootstrap).",
+      "When no version of any model has ever served, let the first trained version become `champion` (recorded in the audit log as a bootstrap).",
     parse: bool("RISKOMETER_BOOTSTRAP_CHAMPION", (p) => isSqlite(p.databaseUrl)),
   } satisfies Setting<"bootstrapChampion">,
   {

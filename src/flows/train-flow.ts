@@ -99,7 +99,7 @@ export function defaultModelName(spec: DatasetSpec, configured: string): string 
  * parent run with one child run per top candidate (params, CV mean and std, per-fold history,
  * test-set metrics), store the chosen model and its plots as artifacts, and register it as a new
  * version. It never moves the serving alias, except by the first-install bootstrap when that
- * setting is on and nothing serves yet (audited as such).
+ * setting is on and no version of any model has ever served (audited as such).
  *
  * Crash safety: the version is registered in one transaction after its model file is stored;
  * runs of a process that dies are ended by the reaper at the next start.

@@ -185,7 +185,11 @@ export class RegistryService {
     return record as AliasAuditRecord;
   }
 
-  /** Removes an alias (e.g. stop serving), with the same rules as moving it. */
+  /**
+   * Removes an alias (e.g. stop serving), with the same rules as moving it: for the serving
+   * alias the approver role, a note, and (unless allowed) someone other than the author of the
+   * version it takes out of service.
+   */
   async removeAlias(opts: {
     name: string;
     alias: string;
@@ -193,6 +197,17 @@ export class RegistryService {
     actor: User;
   }): Promise<AliasAuditRecord> {
     const note = checkMove(opts.actor, opts.alias, opts.note, "remove");
+    if (opts.alias === SERVING_ALIAS && !this.options.allowSelfApproval) {
+      const serving = (await this.store.getAliases(opts.name))[SERVING_ALIAS];
+      const current =
+        serving === undefined ? null : await this.store.getModelVersion(opts.name, serving);
+      if (current && current.createdBy === opts.actor.name) {
+        throw new AppError(
+          "FORBIDDEN",
+          `${opts.actor.name} registered ${opts.name}/${current.version} and may not also take it out of "${SERVING_ALIAS}" (four-eyes rule, as for moving it; a single-person install can set RISKOMETER_ALLOW_SELF_APPROVAL=true)`,
+        );
+      }
+    }
     return (await this.store.moveAlias({
       name: opts.name,
       alias: opts.alias,
@@ -207,8 +222,9 @@ export class RegistryService {
   }
 
   /**
-   * On a new install (nothing serves yet), lets the first version serve, audited as a bootstrap.
-   * Returns null when something already serves (then a human must promote).
+   * On a new install (no version of any model has ever served), lets the first version serve,
+   * audited as a bootstrap. Returns null otherwise: then a human must promote, so neither a
+   * second model nor a version trained after the serving alias was removed serves unapproved.
    */
   async bootstrapServing(name: string, version: number): Promise<AliasAuditRecord | null> {
     return this.store.moveAlias({
@@ -221,7 +237,7 @@ export class RegistryService {
       selfApproved: false,
       bootstrap: true,
       at: this.options.clock(),
-      onlyIfUnset: true,
+      onlyIfNeverSet: true,
     });
   }
 }

@@ -217,7 +217,8 @@ export class SqlRegistryStore {
 
   /**
    * Moves (or removes) an alias and appends its audit record in one transaction: either both
-   * happen or neither. Returns null when `onlyIfUnset` found the alias already set.
+   * happen or neither. Returns null when `onlyIfNeverSet` found the alias set before, for any
+   * model.
    */
   async moveAlias(move: AliasMove): Promise<AliasAuditRecord | null> {
     checkAlias(move.alias);
@@ -239,7 +240,15 @@ export class SqlRegistryStore {
         .where("alias", "=", move.alias)
         .executeTakeFirst();
       const from = current ? Number(current.version) : null;
-      if (move.onlyIfUnset && from !== null) return null;
+      if (move.onlyIfNeverSet) {
+        const before = await tx
+          .selectFrom("alias_audit")
+          .select("model_name")
+          .where("alias", "=", move.alias)
+          .limit(1)
+          .executeTakeFirst();
+        if (before || from !== null) return null;
+      }
       if (move.toVersion === null) {
         if (from === null)
           throw new AppError("NOT_FOUND", `model "${move.name}" has no alias "${move.alias}"`);

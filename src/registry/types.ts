@@ -97,8 +97,11 @@ export interface AliasMove {
   readonly selfApproved: boolean;
   readonly bootstrap: boolean;
   readonly at: number;
-  /** Move only if the alias is not set yet (the bootstrap: two first trainings cannot both win). */
-  readonly onlyIfUnset?: boolean;
+  /**
+   * Move only if no model of the store has ever had this alias (the bootstrap: two first
+   * trainings cannot both win, and removing the serving alias cannot reopen it).
+   */
+  readonly onlyIfNeverSet?: boolean;
 }
 
 /** `name@alias` or `name/version`, optionally prefixed `models:/`. */

@@ -572,6 +572,39 @@ describe.each(TEST_DATABASES)("metadata store contract: $name", ({ create }) => 
       expect(record.selfApproved).toBe(true);
     });
 
+    it("takes champion out of service only for someone but its author, and never reopens the bootstrap", async () => {
+      // alice registered the serving version (v3, self-approved above).
+      const serving = (await registry.resolve("credit@champion")).version;
+      expect((await registryStore.getModelVersion("credit", serving)).createdBy).toBe("alice");
+      await expectCode(
+        registry.removeAlias({
+          name: "credit",
+          alias: "champion",
+          note: "stop",
+          actor: await users.getUser("alice"),
+        }),
+        "FORBIDDEN",
+        /four-eyes/,
+      );
+      expect((await registry.resolve("credit@champion")).version).toBe(serving);
+      const removed = await registry.removeAlias({
+        name: "credit",
+        alias: "champion",
+        note: "suspected data problem",
+        actor: await users.getUser("bob"),
+      });
+      expect(removed).toMatchObject({ fromVersion: serving, toVersion: null, actor: "bob" });
+      await expectCode(registry.resolve("credit@champion"), "NOT_FOUND");
+      // Nothing serves now, but versions have served: a new one waits for an approver, and so
+      // does the first version of another model.
+      const v4 = await register("alice");
+      expect(await registry.bootstrapServing("credit", v4.version)).toBeNull();
+      const other = await register("alice", "another-model");
+      expect(await registry.bootstrapServing("another-model", other.version)).toBeNull();
+      await expectCode(registry.resolve("credit@champion"), "NOT_FOUND");
+      await expectCode(registry.resolve("another-model@champion"), "NOT_FOUND");
+    });
+
     it("keeps the audit log append-only in the database itself", async () => {
       await expect(
         sql`UPDATE alias_audit SET note = 'rewritten'`.execute(database.db),
