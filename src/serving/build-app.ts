@@ -1,7 +1,7 @@
 import fastifySwagger from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
-import Fastify, { type FastifyInstance, LogController } from "fastify";
-import { isAppError, PACKAGE_VERSION } from "../core/index.js";
+import Fastify, { type FastifyInstance, type FastifyRequest, LogController } from "fastify";
+import { AppError, isAppError, PACKAGE_VERSION } from "../core/index.js";
 import type { AppContext } from "../main.js";
 import fastifyMultipart from "@fastify/multipart";
 import { SqlDecisionStore, openDecisionLog } from "../decisions/index.js";
@@ -55,10 +55,52 @@ export interface BuildAppOptions {
   readonly bodyLimit?: number;
   /** Largest uploaded applicant file in bytes (default 100 MB). */
   readonly maxFileBytes?: number;
+  /** Largest JSON body of a scoring request in bytes (default 16 MiB: 10,000 applicants). */
+  readonly maxJsonBytes?: number;
   /** How often the serving alias is checked for moves made elsewhere (default 2 s; 0 = never). */
   readonly modelPollMs?: number;
   /** The flows the API shows and triggers (default: this context's). */
   readonly flows?: Flows;
+}
+
+const READ_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * A write sent by a web page of another site (what a page the clerk visits could do with the
+ * clerk's browser): refused whatever credentials it carries. Browsers mark such requests with
+ * `Sec-Fetch-Site: cross-site` and an `Origin` of the other site; the command line and API
+ * clients send neither. Our own pages' origin is the host they were served from (`Host`, or
+ * `X-Forwarded-Host` behind a proxy that rewrites it).
+ */
+function crossSiteWrite(request: FastifyRequest): AppError | undefined {
+  if (READ_METHODS.has(request.method)) return undefined;
+  const origin = request.headers.origin;
+  let foreign = request.headers["sec-fetch-site"] === "cross-site";
+  if (!foreign && origin !== undefined) {
+    const from = parseUrl(origin);
+    const forwarded = request.headers["x-forwarded-host"];
+    const hosts = [
+      request.headers.host,
+      ...(typeof forwarded === "string" ? forwarded.split(",") : []),
+    ];
+    // Compared as URLs of the origin's scheme, so that a default port written or not is alike.
+    foreign =
+      from === null ||
+      !hosts.some((h) => h && parseUrl(`${from.protocol}//${h.trim()}`)?.host === from.host);
+  }
+  if (!foreign) return undefined;
+  return new AppError(
+    "FORBIDDEN",
+    `cross-site request refused: a ${request.method} from ${origin ?? "another site"} may not change anything here`,
+  );
+}
+
+function parseUrl(text: string): URL | null {
+  try {
+    return new URL(text);
+  } catch {
+    return null;
+  }
 }
 
 /** Where the interactive API documentation lives; its OpenAPI document is at `<here>/json`. */
@@ -99,9 +141,9 @@ export async function buildApp(
   app.setErrorHandler(sendProblem);
   app.setNotFoundHandler(sendNotFound);
   // Callback-style hooks: an async hook costs a promise per request on the hot path.
-  app.addHook("onRequest", (_request, reply, done) => {
+  app.addHook("onRequest", (request, reply, done) => {
     reply.header("x-content-type-options", "nosniff");
-    done();
+    done(crossSiteWrite(request));
   });
 
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
@@ -195,7 +237,11 @@ export async function buildApp(
   await app.register(fastifyMultipart);
   await app.register(runRoutes, { ctx });
   await app.register(modelRoutes, { ctx, onAliasMoved: () => models.checkAll() });
-  await app.register(predictionRoutes, { models, maxFileBytes: options.maxFileBytes ?? 100e6 });
+  await app.register(predictionRoutes, {
+    models,
+    maxFileBytes: options.maxFileBytes ?? 100e6,
+    maxJsonBytes: options.maxJsonBytes,
+  });
   await app.register(decisionRoutes, { ctx, models, decisions, referenceOf });
   const flows = options.flows ?? openFlows(ctx);
   new MonitoringMetrics(metrics.registry, flows.store);

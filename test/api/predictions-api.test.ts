@@ -387,6 +387,50 @@ describe("files", () => {
     }
   });
 
+  it("holds JSON bodies to their own, smaller limit while files keep theirs", async () => {
+    const small = await buildApp(world.ctx, {
+      modelPollMs: 0,
+      maxFileBytes: 1_000_000,
+      maxJsonBytes: 3000,
+    });
+    try {
+      const before = await decisionCount();
+      const json = JSON.stringify(applicants.slice(0, 20));
+      expect(json.length).toBeGreaterThan(3000);
+      const refused = await small.inject({
+        method: "POST",
+        url: "/api/v1/predictions",
+        headers: { "content-type": "application/json" },
+        payload: json,
+      });
+      expect(refused.statusCode).toBe(413);
+      expect(refused.headers["content-type"]).toMatch(/application\/problem\+json/);
+      expect(await decisionCount()).toBe(before);
+      // The same applicants as a CSV body, larger than the JSON limit, are scored.
+      const csv = csvOf(applicants.slice(0, 20));
+      expect(csv.length).toBeGreaterThan(3000);
+      const scored = await small.inject({
+        method: "POST",
+        url: "/api/v1/predictions",
+        headers: { "content-type": "text/csv" },
+        payload: csv,
+      });
+      expect(scored.statusCode).toBe(200);
+      expect(scored.json().summary.scored).toBe(20);
+      const uploaded = await small.inject({
+        method: "POST",
+        url: "/api/v1/predictions",
+        ...multipart("people.csv", "text/csv", csv),
+      });
+      expect(uploaded.statusCode).toBe(200);
+      expect(uploaded.json().summary.scored).toBe(20);
+      expect(refused.json()).toMatchObject({ status: 413 });
+      expect(refused.json().detail).toMatch(/3000|too large/i);
+    } finally {
+      await small.close();
+    }
+  });
+
   it("explains what is wrong with a file it cannot read", async () => {
     const missing = await app.inject({
       method: "POST",
@@ -405,6 +449,43 @@ describe("files", () => {
     expect(wrongType.json().detail).toMatch(/neither a CSV .* nor an Excel/);
     const noBatch = await app.inject({ method: "GET", url: "/api/v1/batches/nope/scored.csv" });
     expect(noBatch.statusCode).toBe(404);
+  });
+});
+
+describe("cross-site requests", () => {
+  it("refuses a write sent by another site's page, and takes our own pages' and API clients'", async () => {
+    const before = await decisionCount();
+    const post = (headers: Record<string, string>) =>
+      app.inject({ method: "POST", url: "/api/v1/predictions", headers, payload: applicants[0] });
+    for (const headers of [
+      { origin: "http://evil.example" },
+      { origin: "null" },
+      { origin: "http://localhost:81" },
+      { "sec-fetch-site": "cross-site" },
+    ]) {
+      const res = await post(headers);
+      expect(res.statusCode, JSON.stringify(headers)).toBe(403);
+      expect(res.headers["content-type"]).toMatch(/application\/problem\+json/);
+      expect(res.json().detail).toMatch(/cross-site request refused/);
+    }
+    expect(await decisionCount()).toBe(before);
+    // The page's own origin (inject's Host is localhost:80), one named by a proxy, or none.
+    for (const headers of [
+      { origin: "http://localhost:80", "sec-fetch-site": "same-origin" },
+      { origin: "https://risk.bank.example", "x-forwarded-host": "risk.bank.example" },
+      {},
+    ]) {
+      expect((await post(headers)).statusCode, JSON.stringify(headers)).toBe(200);
+    }
+    expect(await decisionCount()).toBe(before + 3);
+    // Reads stay open to any origin (they carry no CORS header, so another site cannot read them).
+    const read = await app.inject({
+      method: "GET",
+      url: "/api/v1/schema",
+      headers: { origin: "http://evil.example" },
+    });
+    expect(read.statusCode).toBe(200);
+    expect(read.headers["access-control-allow-origin"]).toBeUndefined();
   });
 });
 

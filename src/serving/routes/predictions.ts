@@ -10,6 +10,13 @@ import { modelQuery, withProblems } from "../schemas.js";
 /** Largest JSON array of applicants in one request; larger sets go as a file. */
 export const MAX_JSON_APPLICANTS = 10_000;
 
+/**
+ * Default largest JSON body of a scoring request: 10,000 applicants of a wide data set fit. A
+ * JSON body is parsed whole on the event loop, so it must not be allowed the size of a file
+ * (CSV bodies and uploads stream through the reader and keep `maxFileBytes`).
+ */
+export const MAX_JSON_BYTES = 16 * 1024 * 1024;
+
 const XLSX_TYPES = new Set([
   "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
   "application/vnd.ms-excel.sheet.macroenabled.12",
@@ -161,6 +168,8 @@ export interface PredictionRouteOptions {
   readonly models: ServingModels;
   /** Largest uploaded file in bytes. */
   readonly maxFileBytes: number;
+  /** Largest JSON body in bytes (default MAX_JSON_BYTES). */
+  readonly maxJsonBytes?: number;
 }
 
 /** `POST /api/v1/predictions` (JSON, CSV, multipart CSV or Excel) and the batch download. */
@@ -177,7 +186,8 @@ export async function predictionRoutes(app: FastifyInstance, opts: PredictionRou
   }>(
     "/api/v1/predictions",
     {
-      bodyLimit: opts.maxFileBytes,
+      // Fastify applies it to the JSON parser only: the CSV parser hands over the stream.
+      bodyLimit: opts.maxJsonBytes ?? MAX_JSON_BYTES,
       schema: {
         tags: ["scoring"],
         summary: "Score applicants",
