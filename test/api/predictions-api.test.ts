@@ -431,6 +431,21 @@ describe("files", () => {
     }
   });
 
+  it("answers 400 to a multipart body it cannot read, logging nothing", async () => {
+    const before = await decisionCount();
+    const res = await app.inject({
+      method: "POST",
+      url: "/api/v1/predictions",
+      headers: { "content-type": "multipart/form-data; boundary=xyz" },
+      payload:
+        '--abc\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\nx\r\n',
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ code: "PARSE_ERROR" });
+    expect(res.json().detail).toMatch(/not a readable multipart form/);
+    expect(await decisionCount()).toBe(before);
+  });
+
   it("explains what is wrong with a file it cannot read", async () => {
     const missing = await app.inject({
       method: "POST",

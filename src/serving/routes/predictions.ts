@@ -261,7 +261,11 @@ export async function predictionRoutes(app: FastifyInstance, opts: PredictionRou
     info: DecisionRequest,
     limit: number,
   ): Promise<DecidedBatch> {
-    const file = await request.file({ limits: { fileSize: opts.maxFileBytes, files: 1 } });
+    const file = await request
+      .file({ limits: { fileSize: opts.maxFileBytes, files: 1 } })
+      .catch((e: unknown) => {
+        throw unreadableForm(e);
+      });
     if (!file)
       throw new AppError(
         "INVALID_ARGUMENT",
@@ -290,9 +294,24 @@ export async function predictionRoutes(app: FastifyInstance, opts: PredictionRou
       return await decider.decideFile(batches, info, limit, truncated);
     } catch (e) {
       truncated();
-      throw e;
+      throw unreadableForm(e);
     }
   }
+}
+
+/**
+ * A multipart body the form parser cannot read (a wrong boundary, a cut-off part) is the
+ * client's error, not the server's: 400 PARSE_ERROR naming what the parser said. Errors of our
+ * own pass unchanged.
+ */
+function unreadableForm(e: unknown): unknown {
+  if (e instanceof AppError || !(e instanceof Error)) return e;
+  // The plugin's own errors carry their status (413 for a limit, 406 for a content type).
+  if (typeof (e as { statusCode?: unknown }).statusCode === "number") return e;
+  if (!/multipart|boundary|part header|end of form/i.test(e.message)) return e;
+  return new AppError("PARSE_ERROR", `the upload is not a readable multipart form: ${e.message}`, {
+    cause: e,
+  });
 }
 
 /** The answer for an array or a file. */
