@@ -215,6 +215,25 @@ describe("openCsv", () => {
   it("refuses an empty input", async () => {
     await expect(openCsv(Readable.from(["\n \n"]))).rejects.toThrow(/empty CSV/);
   });
+
+  it("says so when a file is UTF-16 or has CR-only line ends, instead of missing its columns", async () => {
+    const text = "age,purpose\r\n30,car\r\n";
+    for (const bytes of [
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, "utf16le")]),
+      Buffer.from(text, "utf16le"),
+    ]) {
+      await expect(openCsv(Readable.from([bytes]))).rejects.toThrow(/UTF-16 encoded.*UTF-8/);
+    }
+    await expect(openCsv(Readable.from(["age,purpose\r30,car\r31,car\r"]))).rejects.toThrow(
+      /CR only/,
+    );
+    // CRLF and LF files, and a last line ending in a lone CR, read as before.
+    for (const file of [text, text.replaceAll("\r", ""), "age,purpose\r"]) {
+      const input = await openCsv(Readable.from([file]));
+      expect(input.header).toEqual(["age", "purpose"]);
+      await input.close();
+    }
+  });
 });
 
 describe("escapeCsvCell", () => {

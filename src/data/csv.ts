@@ -594,6 +594,23 @@ function firstLine(buf: Buffer, atEnd: boolean): string | null {
   }
 }
 
+/**
+ * Why a header read as UTF-8 with LF line ends shows the file is neither, or null. Both would
+ * otherwise end as a "missing columns" message that hides the real problem.
+ */
+function unreadableHeader(header: readonly string[]): string | null {
+  const text = header.join(",");
+  // UTF-16 (Excel's "Unicode text"): every other byte of ASCII text is zero.
+  if (text.includes("\u0000")) {
+    return "the file is UTF-16 encoded (zero bytes in the header); save it as UTF-8 (in Excel: CSV UTF-8)";
+  }
+  // CR-only line ends (classic Mac): the whole file reads as one line, CRs inside its fields.
+  if (/\r(?!$)/.test(text)) {
+    return "its lines end with CR only (the classic Mac format), so the whole file reads as one line; save it with Windows (CRLF) or Unix (LF) line ends";
+  }
+  return null;
+}
+
 /** The separator occurring most often outside quotes in a header line (`,` on ties or none). */
 export function detectSeparator(headerLine: string): CsvSeparator {
   const counts = [0, 0, 0];
@@ -713,6 +730,11 @@ export async function openCsv(source: DataSource, options: OpenCsvOptions = {}):
   if (header === null) {
     await close();
     throw new AppError("PARSE_ERROR", `${sourceName(source)}: empty CSV, no header line`);
+  }
+  const unreadable = unreadableHeader(header);
+  if (unreadable) {
+    await close();
+    throw new AppError("PARSE_ERROR", `${sourceName(source)}: ${unreadable}`);
   }
   const separator = parser.separator as CsvSeparator;
 

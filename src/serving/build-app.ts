@@ -143,6 +143,9 @@ export async function buildApp(
   // Callback-style hooks: an async hook costs a promise per request on the hot path.
   app.addHook("onRequest", (request, reply, done) => {
     reply.header("x-content-type-options", "nosniff");
+    // No page of ours is meant to be framed (clickjacking the API docs' "try it out", or a
+    // Risk-O-Meter form under another site's page).
+    reply.header("x-frame-options", "DENY");
     done(crossSiteWrite(request));
   });
 

@@ -501,6 +501,11 @@ describe("cross-site requests", () => {
     });
     expect(read.statusCode).toBe(200);
     expect(read.headers["access-control-allow-origin"]).toBeUndefined();
+    // No page may be framed by another site: the API docs, the Risk-O-Meter.
+    for (const url of ["/api/docs/", "/", "/api/v1/schema"]) {
+      const page = await app.inject({ method: "GET", url });
+      expect(page.headers["x-frame-options"], url).toBe("DENY");
+    }
   });
 });
 
