@@ -66,13 +66,33 @@ function validationDetail(error: Partial<FastifyError>): string {
     : `${where}.${field}: ${missing !== undefined ? "is required" : (first.message ?? "is invalid")}`;
 }
 
+/** A state that refuses requests (no model serving yet) is logged again after this long. */
+const STATE_LOG_MS = 60_000;
+/** When each such state was last logged, by code and detail (a handful: one per model). */
+const stateLogged = new Map<string, number>();
+
+/**
+ * Whether to log a refusal caused by a state of the server now: once, then at most once a
+ * minute while it lasts, so a readiness probe polling every few seconds does not fill the log.
+ */
+function stateNews(code: string, detail: string, now = Date.now()): boolean {
+  const key = `${code}\u0000${detail}`;
+  const last = stateLogged.get(key);
+  if (last !== undefined && now - last < STATE_LOG_MS) return false;
+  if (stateLogged.size >= 100) stateLogged.clear();
+  stateLogged.set(key, now);
+  return true;
+}
+
 /** Fastify error handler: logs server faults, answers with problem details. */
 export function sendProblem(error: unknown, request: FastifyRequest, reply: FastifyReply) {
   const body = toProblem(error);
   // A fault (an unexpected error, or a store that failed) is logged with its stack; a state the
   // server knows (no model serving yet) and a refused request are logged as what they are.
   if (body.status === 503 && isAppError(error)) {
-    request.log.warn({ code: body.code, detail: body.detail }, "request not served");
+    if (stateNews(body.code, body.detail)) {
+      request.log.warn({ code: body.code, detail: body.detail }, "request not served");
+    }
   } else if (body.status >= 500) request.log.error({ err: error }, "request failed");
   else request.log.info({ code: body.code, detail: body.detail }, "request refused");
   return reply.status(body.status).type(PROBLEM_MEDIA_TYPE).send(body);
