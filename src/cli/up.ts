@@ -2,6 +2,7 @@ import { Command } from "commander";
 import { loadConfig } from "../core/config.js";
 import {
   flowWorker,
+  lockFlows,
   needsFirstModel,
   openFlows,
   openJobQueue,
@@ -23,7 +24,10 @@ export function upCommand(): Command {
   ).action(async (opts: ServeCliOptions) => {
     const ctx = await openContext(loadConfig());
     const report = workerReporter("riskometer");
+    let release: (() => Promise<void>) | null = null;
     try {
+      // Before anything starts: a second `up` on the same SQLite store stops here, saying why.
+      release = await lockFlows(ctx);
       let firstRun: string | null = null;
       const flows = openFlows(ctx, {
         onProblem: report.onProblem,
@@ -68,6 +72,7 @@ export function upCommand(): Command {
         await queue.stop();
       }
     } finally {
+      await release?.();
       await ctx.close();
     }
   });

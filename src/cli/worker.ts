@@ -3,6 +3,7 @@ import { loadConfig } from "../core/config.js";
 import {
   type FlowRun,
   flowWorker,
+  lockFlows,
   needsFirstModel,
   openFlows,
   openJobQueue,
@@ -27,12 +28,15 @@ export function workerCommand(): Command {
   return new Command("worker")
     .summary("keep the flow schedules and run the flows")
     .description(
-      "Keep the schedules of the flows (retrain, drift-report; see RISKOMETER_*_SCHEDULE) and run the flows' runs, scheduled or triggered, until stopped (Ctrl-C or SIGTERM). On a fresh install with no model version yet, it queues the first training. On Postgres any number of workers on any number of machines share the work through pg-boss: each scheduled slot runs once, a flow never runs twice at once, and a run whose worker dies is declared CRASHED and retried by another. On SQLite, run one worker (or `riskometer up`).",
+      "Keep the schedules of the flows (retrain, drift-report; see RISKOMETER_*_SCHEDULE) and run the flows' runs, scheduled or triggered, until stopped (Ctrl-C or SIGTERM). On a fresh install with no model version yet, it queues the first training. On Postgres any number of workers on any number of machines share the work through pg-boss: each scheduled slot runs once, a flow never runs twice at once, and a run whose worker dies is declared CRASHED and retried by another. On SQLite one worker (or `riskometer up`) runs per store: a second is refused at start, saying which process holds the store (a lock file beside the database).",
     )
     .action(async () => {
       const ctx = await openContext(loadConfig());
       const report = workerReporter("riskometer worker");
+      let release: (() => Promise<void>) | null = null;
       try {
+        // Before anything starts: a second flow process on the same SQLite store stops here.
+        release = await lockFlows(ctx);
         const flows = openFlows(ctx, { onProblem: report.onProblem });
         const queue = openJobQueue(ctx, flows, (e) => report.onProblem(e.message));
         await queue.start();
@@ -56,6 +60,7 @@ export function workerCommand(): Command {
           await queue.stop();
         }
       } finally {
+        await release?.();
         await ctx.close();
       }
     });

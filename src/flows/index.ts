@@ -15,6 +15,7 @@ export {
   describeFlows,
   flowSchedules,
   flowWorker,
+  lockFlows,
   openFlows,
   openJobQueue,
   triggerFlow,

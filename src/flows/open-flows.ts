@@ -5,6 +5,7 @@ import { type FlowDefinition, checkParams } from "./flow-definition.js";
 import { FlowRunner } from "./flow-runner.js";
 import { SqlFlowStore } from "./flow-store.js";
 import { type FlowSchedule, FlowWorker, type FlowWorkerOptions } from "./flow-worker.js";
+import { lockEmbeddedFlows } from "./process-lock.js";
 import type { FlowLogLine, FlowRun } from "./flow-types.js";
 import { EmbeddedJobQueue } from "./queue/embedded-queue.js";
 import type { JobQueue } from "./queue/job-queue.js";
@@ -88,6 +89,17 @@ export function openJobQueue(
     });
   }
   return new EmbeddedJobQueue();
+}
+
+/**
+ * This process's place as the flow process of an embedded SQLite store (see
+ * `lockEmbeddedFlows`); nothing to take on Postgres, where any number share the work. Resolves
+ * with the release.
+ */
+export async function lockFlows(ctx: AppContext): Promise<() => Promise<void>> {
+  const { url, dialect } = ctx.database;
+  if (dialect.name !== "sqlite" || url === "sqlite::memory:") return async () => {};
+  return lockEmbeddedFlows(url.slice("sqlite:".length));
 }
 
 /** A worker for this process: keeps the schedules and runs the flows the queue delivers. */
