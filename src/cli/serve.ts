@@ -2,15 +2,13 @@ import { Command } from "commander";
 import type { FastifyInstance } from "fastify";
 import { type Config, loadConfig } from "../core/config.js";
 import { openContext } from "../main.js";
-import { API_DOCS_PATH, buildApp } from "../serving/index.js";
+import { API_DOCS_PATH, LOOPBACK_HOSTS, allowedHostsFor, buildApp } from "../serving/index.js";
 import { intOption } from "./options.js";
 
 export interface ServeCliOptions {
   port?: number;
   host?: string;
 }
-
-const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
 
 /**
  * Resolves on the first SIGINT or SIGTERM, and keeps the process alive until then: a worker on
@@ -45,6 +43,14 @@ export function withListenOptions(command: Command): Command {
 }
 
 /** Listens, and warns when the address is reachable from other machines. */
+/** The host names a server started with these options answers to (see `allowedHostsFor`). */
+export function hostsFor(
+  opts: ServeCliOptions,
+  config: Pick<Config, "host" | "allowedHosts">,
+): readonly string[] | null {
+  return allowedHostsFor(opts.host ?? config.host, config.allowedHosts);
+}
+
 export async function listen(
   app: FastifyInstance,
   opts: ServeCliOptions,
@@ -52,7 +58,7 @@ export async function listen(
 ): Promise<string> {
   const host = opts.host ?? config.host;
   const address = await app.listen({ port: opts.port ?? config.port, host });
-  if (!LOOPBACK.has(host)) {
+  if (!LOOPBACK_HOSTS.includes(host)) {
     process.stderr.write(
       `riskometer: warning: listening on ${host}; anyone who can reach it can read runs and models and score applicants (changes still need a token)\n`,
     );
@@ -73,7 +79,10 @@ export function serveCommand(): Command {
       for (const run of ctx.reaped) {
         process.stderr.write(`riskometer: run ${run.id} marked ${run.status}: ${run.reason}\n`);
       }
-      const app = await buildApp(ctx, { logLevel: ctx.config.logLevel });
+      const app = await buildApp(ctx, {
+        logLevel: ctx.config.logLevel,
+        allowedHosts: hostsFor(opts, ctx.config),
+      });
       // Registered before listening, so a signal during start-up still closes cleanly.
       const stopped = untilStopSignal();
       try {

@@ -10,7 +10,13 @@ import {
 } from "../flows/index.js";
 import { openContext } from "../main.js";
 import { API_DOCS_PATH, buildApp } from "../serving/index.js";
-import { type ServeCliOptions, listen, untilStopSignal, withListenOptions } from "./serve.js";
+import {
+  type ServeCliOptions,
+  hostsFor,
+  listen,
+  untilStopSignal,
+  withListenOptions,
+} from "./serve.js";
 import { isoTime, shortId } from "./table.js";
 import { workerReporter } from "./worker.js";
 
@@ -49,7 +55,11 @@ export function upCommand(): Command {
           }
         },
       });
-      const app = await buildApp(ctx, { logLevel: ctx.config.logLevel, flows });
+      const app = await buildApp(ctx, {
+        logLevel: ctx.config.logLevel,
+        flows,
+        allowedHosts: hostsFor(opts, ctx.config),
+      });
       const stopped = untilStopSignal();
       try {
         const address = await listen(app, opts, ctx.config);

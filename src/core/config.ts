@@ -35,6 +35,8 @@ export interface Config {
   readonly host: string;
   /** TCP port `serve` and `up` listen on (`--port` wins). */
   readonly port: number;
+  /** Host names the server answers to (empty: see `allowedHostsFor`). */
+  readonly allowedHosts: readonly string[];
   /** Server log level: fatal, error, warn, info, debug, trace or silent. */
   readonly logLevel: string;
   /** When a logged decision counts as durable in a SQLite decision log. */
@@ -211,6 +213,18 @@ export const SETTINGS = [
       "Address `serve` and `up` bind to (`--host` wins); `0.0.0.0` in the container image. Reads and scoring need no token, so only expose it where that is wanted.",
     parse: (raw) => optional(raw) ?? "127.0.0.1",
   } satisfies Setting<"host">,
+  {
+    key: "allowedHosts",
+    env: "RISKOMETER_ALLOWED_HOSTS",
+    defaultText: "none",
+    description:
+      "Host names the server answers to, comma-separated (the `Host` header; its port does not matter), e.g. `risk.bank.example`; others get 403. None set: only `localhost`, `127.0.0.1` and `::1` when bound to loopback (so a web page cannot reach it by DNS rebinding), any name when bound elsewhere.",
+    parse: (raw) =>
+      (optional(raw) ?? "")
+        .split(",")
+        .map((h) => h.trim().toLowerCase())
+        .filter((h) => h !== ""),
+  } satisfies Setting<"allowedHosts">,
   {
     key: "port",
     env: "RISKOMETER_PORT",

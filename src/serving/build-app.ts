@@ -57,6 +57,12 @@ export interface BuildAppOptions {
   readonly maxFileBytes?: number;
   /** Largest JSON body of a scoring request in bytes (default 16 MiB: 10,000 applicants). */
   readonly maxJsonBytes?: number;
+  /**
+   * Host names (lower case, no port) requests may name in `Host`; others are refused with 403,
+   * except the probes (`/healthz`, `/readyz`, `/metrics`), which reach a server by its address.
+   * Default: any (see `allowedHostsFor`).
+   */
+  readonly allowedHosts?: readonly string[] | null;
   /** How often the serving alias is checked for moves made elsewhere (default 2 s; 0 = never). */
   readonly modelPollMs?: number;
   /** The flows the API shows and triggers (default: this context's). */
@@ -64,6 +70,44 @@ export interface BuildAppOptions {
 }
 
 const READ_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/** Loopback names: what a server bound to loopback answers to by default. */
+export const LOOPBACK_HOSTS: readonly string[] = ["localhost", "127.0.0.1", "::1"];
+
+/** Probes and scrapes name the server by its address; they read no personal data. */
+const PROBE_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
+
+/**
+ * The host names a server bound to `bindHost` answers to: the configured ones (and the loopback
+ * names when bound to loopback), or by default the loopback names on loopback and any name
+ * (null) elsewhere.
+ */
+export function allowedHostsFor(
+  bindHost: string,
+  configured: readonly string[],
+): readonly string[] | null {
+  const loopback = LOOPBACK_HOSTS.includes(bindHost.toLowerCase());
+  if (configured.length > 0) return loopback ? [...configured, ...LOOPBACK_HOSTS] : configured;
+  return loopback ? LOOPBACK_HOSTS : null;
+}
+
+/**
+ * A request naming another host than the server's (DNS rebinding: a page of evil.example whose
+ * name now resolves to 127.0.0.1 reaches a server on the clerk's machine): refused.
+ */
+function foreignHost(
+  request: FastifyRequest,
+  allowed: ReadonlySet<string> | null,
+): AppError | undefined {
+  if (allowed === null || PROBE_PATHS.has(request.url.split("?")[0])) return undefined;
+  const header = request.headers.host ?? "";
+  const name = (parseUrl(`http://${header}`)?.hostname ?? "").replace(/^\[(.*)\]$/, "$1");
+  if (allowed.has(name.toLowerCase())) return undefined;
+  return new AppError(
+    "FORBIDDEN",
+    `this server does not answer to the host "${header}" (it answers to ${[...allowed].join(", ")}; RISKOMETER_ALLOWED_HOSTS adds names)`,
+  );
+}
 
 /**
  * A write sent by a web page of another site (what a page the clerk visits could do with the
@@ -119,6 +163,7 @@ export async function buildApp(
   ctx: AppContext,
   options: BuildAppOptions = {},
 ): Promise<FastifyInstance> {
+  const allowedHosts = options.allowedHosts ? new Set(options.allowedHosts) : null;
   const app = Fastify({
     logger: options.logLevel ? { level: options.logLevel } : false,
     logController: new LogController({ disableRequestLogging: true }),
@@ -146,7 +191,7 @@ export async function buildApp(
     // No page of ours is meant to be framed (clickjacking the API docs' "try it out", or a
     // Risk-O-Meter form under another site's page).
     reply.header("x-frame-options", "DENY");
-    done(crossSiteWrite(request));
+    done(foreignHost(request, allowedHosts) ?? crossSiteWrite(request));
   });
 
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);

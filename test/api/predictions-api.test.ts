@@ -16,7 +16,7 @@ import { loadConfig } from "../../src/core/config.js";
 import { validateApplicant } from "../../src/data/index.js";
 import { SqlDecisionStore } from "../../src/decisions/index.js";
 import { openContext } from "../../src/main.js";
-import { buildApp } from "../../src/serving/index.js";
+import { allowedHostsFor, buildApp } from "../../src/serving/index.js";
 import {
   COLUMN_NAMES,
   type TrainedWorld,
@@ -505,6 +505,42 @@ describe("cross-site requests", () => {
     for (const url of ["/api/docs/", "/", "/api/v1/schema"]) {
       const page = await app.inject({ method: "GET", url });
       expect(page.headers["x-frame-options"], url).toBe("DENY");
+    }
+  });
+});
+
+describe("host names", () => {
+  it("answers only to loopback names when bound to loopback, unless more are configured", async () => {
+    expect(allowedHostsFor("0.0.0.0", [])).toBeNull();
+    expect(allowedHostsFor("0.0.0.0", ["risk.bank.example"])).toEqual(["risk.bank.example"]);
+    expect(allowedHostsFor("127.0.0.1", ["risk.bank.example"])).toEqual([
+      "risk.bank.example",
+      "localhost",
+      "127.0.0.1",
+      "::1",
+    ]);
+    const local = await buildApp(world.ctx, {
+      modelPollMs: 0,
+      allowedHosts: allowedHostsFor("127.0.0.1", []),
+    });
+    try {
+      const get = (url: string, host: string) =>
+        local.inject({ method: "GET", url, headers: { host } });
+      // DNS rebinding: a page of evil.example whose name now points at 127.0.0.1.
+      for (const host of ["evil.example", "evil.example:9696", "127.0.0.1.evil.example"]) {
+        const res = await get("/api/v1/schema", host);
+        expect(res.statusCode, host).toBe(403);
+        expect(res.json().detail).toMatch(/does not answer to the host/);
+      }
+      for (const host of ["localhost:9696", "127.0.0.1", "[::1]:9696", "LOCALHOST"]) {
+        expect((await get("/api/v1/schema", host)).statusCode, host).toBe(200);
+      }
+      // Probes and scrapes reach a server by whatever address they have.
+      for (const url of ["/healthz", "/readyz", "/metrics"]) {
+        expect((await get(url, "10.0.0.7:9696")).statusCode, url).toBe(200);
+      }
+    } finally {
+      await local.close();
     }
   });
 });
