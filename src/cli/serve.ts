@@ -81,6 +81,7 @@ export function serveCommand(): Command {
       }
       const app = await buildApp(ctx, {
         logLevel: ctx.config.logLevel,
+        prettyLogs: process.stdout.isTTY === true,
         allowedHosts: hostsFor(opts, ctx.config),
       });
       // Registered before listening, so a signal during start-up still closes cleanly.

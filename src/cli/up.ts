@@ -57,6 +57,7 @@ export function upCommand(): Command {
       });
       const app = await buildApp(ctx, {
         logLevel: ctx.config.logLevel,
+        prettyLogs: process.stdout.isTTY === true,
         flows,
         allowedHosts: hostsFor(opts, ctx.config),
       });

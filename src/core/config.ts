@@ -248,7 +248,7 @@ export const SETTINGS = [
     env: "RISKOMETER_LOG_LEVEL",
     defaultText: "`info`",
     description:
-      "Level of the server's JSON log lines on stdout: `fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`.",
+      "Level of the server's log lines on stdout (one JSON object each, or lines for people when stdout is a terminal): `fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`.",
     parse: (raw) => {
       const level = optional(raw)?.toLowerCase() ?? "info";
       const levels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];

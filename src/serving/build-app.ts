@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance, type FastifyRequest, LogController } fro
 import { AppError, isAppError, PACKAGE_VERSION } from "../core/index.js";
 import type { AppContext } from "../main.js";
 import fastifyMultipart from "@fastify/multipart";
+import pretty from "pino-pretty";
 import { SqlDecisionStore, openDecisionLog } from "../decisions/index.js";
 import { ServingMetrics } from "./metrics.js";
 import { MonitoringMetrics } from "./monitoring-metrics.js";
@@ -51,6 +52,11 @@ export interface BuildAppOptions {
    * every decision; refusals log at info, faults at error.
    */
   readonly logLevel?: string | false;
+  /**
+   * Log lines for a person at a terminal (pino-pretty: time, level, message, fields) instead of
+   * one JSON object per line; `serve` and `up` turn it on when stdout is a TTY.
+   */
+  readonly prettyLogs?: boolean;
   /** Largest accepted JSON request body in bytes (default 1 MiB). */
   readonly bodyLimit?: number;
   /** Largest uploaded applicant file in bytes (default 100 MB). */
@@ -165,7 +171,21 @@ export async function buildApp(
 ): Promise<FastifyInstance> {
   const allowedHosts = options.allowedHosts ? new Set(options.allowedHosts) : null;
   const app = Fastify({
-    logger: options.logLevel ? { level: options.logLevel } : false,
+    logger: options.logLevel
+      ? {
+          level: options.logLevel,
+          ...(options.prettyLogs
+            ? {
+                stream: pretty({
+                  colorize: true,
+                  sync: true,
+                  translateTime: "SYS:HH:MM:ss",
+                  ignore: "pid,hostname",
+                }),
+              }
+            : {}),
+        }
+      : false,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     // Slow clients cannot hold a connection open forever. No per-handler timeout: it costs an
