@@ -153,6 +153,31 @@ describe("experiments and run search", () => {
     expect(Object.keys(run.info as object)).not.toContain("heartbeatAt");
   });
 
+  it("takes hostile filters as data or refuses them: no injection reaches the database", async () => {
+    const all = (await app.inject({ url: "/api/v1/runs" })).json().total as number;
+    expect(all).toBeGreaterThan(0);
+    const hostile = [
+      "params.kind = 'x'' OR ''1''=''1'",
+      "params.kind = 'gbdt'; DROP TABLE runs; --",
+      "params.kind = 'gbdt' OR 1=1",
+      "params.`kind' OR '1'='1` = 'gbdt'",
+      'tags."x"") OR (""1""=""1" = \'y\'',
+      "metrics.cv_auc > 0 UNION SELECT * FROM users",
+      "attributes.status = 'FINISHED' -- comment",
+      "params.kind LIKE '%' ESCAPE '",
+    ];
+    for (const filter of hostile) {
+      const res = await app.inject({ url: "/api/v1/runs", query: { filter } });
+      expect([200, 400], filter).toContain(res.statusCode);
+      if (res.statusCode === 400) expect(res.json().code, filter).toBe("INVALID_QUERY");
+      // A filter that parses matches by value only: never more than the honest ones do.
+      else expect(res.json().total, filter).toBe(0);
+    }
+    // The tables are all still there, with every run.
+    const after = await app.inject({ url: "/api/v1/runs" });
+    expect(after.json().total).toBe(all);
+  });
+
   it("answers an invalid filter with 400 problem+json pointing at the problem", async () => {
     const res = await app.inject({
       url: "/api/v1/runs",
@@ -287,6 +312,26 @@ describe("runs, metrics and artifacts", () => {
     const base = `/api/v1/runs/${world.runs.gbdt}/artifacts`;
     expectProblem(await app.inject(`${base}/plots/nope.svg`), 404, "NOT_FOUND");
     expectProblem(await app.inject(`${base}/..%2F..%2Friskometer.db`), 404, "NOT_FOUND");
+  });
+
+  it("never serves a file outside the run's artifacts, however the path is written", async () => {
+    const base = `/api/v1/runs/${world.runs.gbdt}/artifacts`;
+    const other = `/api/v1/runs/${world.runs.forest}/artifacts/model%2Fmodel.json`;
+    expect((await app.inject(other)).statusCode).toBe(200);
+    for (const path of [
+      "%2e%2e%2f%2e%2e%2friskometer.db",
+      "..%2f..%2f..%2f..%2fetc%2fpasswd",
+      "%2fetc%2fpasswd",
+      "..%5c..%5criskometer.db",
+      "plots%2f..%2f..%2f..%2friskometer.db",
+      `..%2F${world.runs.forest}%2Fmodel%2Fmodel.json`,
+      "plots%2froc.svg%00.json",
+      "%252e%252e%252friskometer.db",
+    ]) {
+      const res = await app.inject(`${base}/${path}`);
+      expect([400, 404], path).toContain(res.statusCode);
+      expect(res.headers["content-type"], path).toMatch(/application\/problem\+json/);
+    }
   });
 
   it("answers an unknown route with 404 problem+json", async () => {

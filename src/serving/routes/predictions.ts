@@ -301,17 +301,19 @@ export async function predictionRoutes(app: FastifyInstance, opts: PredictionRou
 
 /**
  * A multipart body the form parser cannot read (a wrong boundary, a cut-off part) is the
- * client's error, not the server's: 400 PARSE_ERROR naming what the parser said. Errors of our
- * own pass unchanged.
+ * client's error, not the server's: 400 PARSE_ERROR. Errors of our own pass unchanged.
  */
 function unreadableForm(e: unknown): unknown {
   if (e instanceof AppError || !(e instanceof Error)) return e;
   // The plugin's own errors carry their status (413 for a limit, 406 for a content type).
   if (typeof (e as { statusCode?: unknown }).statusCode === "number") return e;
   if (!/multipart|boundary|part header|end of form/i.test(e.message)) return e;
-  return new AppError("PARSE_ERROR", `the upload is not a readable multipart form: ${e.message}`, {
-    cause: e,
-  });
+  // The parser's own words are kept as the cause, not passed to the client.
+  return new AppError(
+    "PARSE_ERROR",
+    "the upload is not a readable multipart form (its boundary does not match the content type's, or a part is cut off)",
+    { cause: e },
+  );
 }
 
 /** The answer for an array or a file. */
