@@ -501,11 +501,19 @@ describe("cross-site requests", () => {
     });
     expect(read.statusCode).toBe(200);
     expect(read.headers["access-control-allow-origin"]).toBeUndefined();
-    // No page may be framed by another site: the API docs, the Risk-O-Meter.
-    for (const url of ["/api/docs/", "/", "/api/v1/schema"]) {
+    // Security headers on everything, and no page may be framed by another site: the API
+    // docs, the Risk-O-Meter. A page keeps its own Content-Security-Policy.
+    for (const url of ["/api/docs/", "/", "/api/v1/schema", "/api/v1/nothing"]) {
       const page = await app.inject({ method: "GET", url });
       expect(page.headers["x-frame-options"], url).toBe("DENY");
+      expect(page.headers["x-content-type-options"], url).toBe("nosniff");
+      expect(page.headers["referrer-policy"], url).toBe("no-referrer");
+      expect(page.headers["cross-origin-opener-policy"], url).toBe("same-origin");
     }
+    const home = await app.inject({ method: "GET", url: "/" });
+    expect(home.headers["content-security-policy"]).toMatch(
+      /script-src 'self'.*frame-ancestors 'none'/,
+    );
   });
 });
 
