@@ -498,7 +498,7 @@ describe("riskometer db", () => {
       const first = await run(["db", "migrate"], {}, fresh);
       expect(first.code, first.stderr).toBe(0);
       expect(first.stdout).toMatch(
-        /applied 3 migration\(s\):\n\s+0001_tracking_and_registry\n\s+0002_decision_log\n\s+0003_flow_runs/,
+        /applied 4 migration\(s\):\n\s+0001_tracking_and_registry\n\s+0002_decision_log\n\s+0003_flow_runs\n\s+0004_token_expiry/,
       );
       const second = await run(["db", "migrate"], {}, fresh);
       expect(second.stdout).toMatch(/up to date, no migration applied/);
@@ -510,6 +510,7 @@ describe("riskometer db", () => {
           { name: "0001_tracking_and_registry", state: "applied" },
           { name: "0002_decision_log", state: "applied" },
           { name: "0003_flow_runs", state: "applied" },
+          { name: "0004_token_expiry", state: "applied" },
         ],
       });
     } finally {

@@ -1,5 +1,6 @@
 /** Users, roles and API tokens (stored hashed). */
 export {
+  DEFAULT_TOKEN_DAYS,
   ROLES,
   SqlUserStore,
   hashToken,

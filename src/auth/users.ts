@@ -49,7 +49,13 @@ export interface IssuedToken {
   readonly user: string;
   /** Shown once; only its SHA-256 is stored. */
   readonly token: string;
+  /** When it stops working (ms), or null if never. */
+  readonly expiresAt: number | null;
 }
+
+/** How long a token lives unless its issuer says otherwise. */
+export const DEFAULT_TOKEN_DAYS = 90;
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 const TOKEN_PREFIX = "rk_";
@@ -133,11 +139,24 @@ export class SqlUserStore {
     return this.getUser(name);
   }
 
-  async issueToken(user: string, label = "", now = Date.now()): Promise<IssuedToken> {
+  /**
+   * A new token for `user`, valid for `days` (0: until revoked, which a person must ask for;
+   * a token a machine keeps is then a standing credential).
+   */
+  async issueToken(
+    user: string,
+    label = "",
+    now = Date.now(),
+    days = DEFAULT_TOKEN_DAYS,
+  ): Promise<IssuedToken> {
+    if (!(Number.isInteger(days) && days >= 0)) {
+      throw new AppError("INVALID_ARGUMENT", `token lifetime must be whole days ≥ 0, got ${days}`);
+    }
     const u = await this.getUser(user);
     if (u.disabled) throw new AppError("CONFLICT", `user "${user}" is disabled`);
     const token = TOKEN_PREFIX + randomBytes(32).toString("base64url");
     const id = newId().slice(0, 12);
+    const expiresAt = days === 0 ? null : now + days * DAY_MS;
     await this.db
       .insertInto("api_tokens")
       .values({
@@ -147,9 +166,10 @@ export class SqlUserStore {
         label,
         created_at: now,
         revoked_at: null,
+        expires_at: expiresAt,
       })
       .execute();
-    return { id, user, token };
+    return { id, user, token, expiresAt };
   }
 
   async revokeToken(id: string, now = Date.now()): Promise<void> {
@@ -163,26 +183,36 @@ export class SqlUserStore {
       throw new AppError("NOT_FOUND", `no active token "${id}"`);
   }
 
-  async listTokens(
-    user: string,
-  ): Promise<{ id: string; label: string; createdAt: number; revoked: boolean }[]> {
+  async listTokens(user: string): Promise<
+    {
+      id: string;
+      label: string;
+      createdAt: number;
+      expiresAt: number | null;
+      revoked: boolean;
+    }[]
+  > {
     await this.getUser(user);
     const rows = await this.db
       .selectFrom("api_tokens")
-      .select(["id", "label", "created_at", "revoked_at"])
+      .select(["id", "label", "created_at", "revoked_at", "expires_at"])
       .where("user_name", "=", user)
       .orderBy("created_at")
       .execute();
     return rows.map((r) => ({
       id: r.id,
       label: r.label,
-      createdAt: r.created_at,
+      createdAt: Number(r.created_at),
+      expiresAt: r.expires_at === null ? null : Number(r.expires_at),
       revoked: r.revoked_at !== null,
     }));
   }
 
-  /** The active user a token belongs to; UNAUTHENTICATED for an unknown, revoked or disabled one. */
-  async authenticate(token: string | undefined): Promise<User> {
+  /**
+   * The active user a token belongs to; UNAUTHENTICATED for an unknown, revoked, expired or
+   * disabled one.
+   */
+  async authenticate(token: string | undefined, now = Date.now()): Promise<User> {
     if (token === undefined || token.trim() === "") {
       throw new AppError(
         "UNAUTHENTICATED",
@@ -198,6 +228,7 @@ export class SqlUserStore {
         "users.created_at",
         "users.disabled_at",
         "api_tokens.revoked_at",
+        "api_tokens.expires_at",
       ])
       .where("api_tokens.token_hash", "=", hashToken(token.trim()))
       .executeTakeFirst();
@@ -205,6 +236,12 @@ export class SqlUserStore {
       throw new AppError(
         "UNAUTHENTICATED",
         "the API token is unknown, revoked, or its user is disabled",
+      );
+    }
+    if (row.expires_at !== null && Number(row.expires_at) <= now) {
+      throw new AppError(
+        "UNAUTHENTICATED",
+        `the API token expired on ${new Date(Number(row.expires_at)).toISOString().slice(0, 10)}; an admin issues a new one (riskometer users token ${row.name})`,
       );
     }
     return toUser(row);

@@ -1,10 +1,17 @@
 import { Command } from "commander";
-import { ROLES, type IssuedToken, type Role, type User, parseRole } from "../auth/index.js";
+import {
+  DEFAULT_TOKEN_DAYS,
+  ROLES,
+  type IssuedToken,
+  type Role,
+  type User,
+  parseRole,
+} from "../auth/index.js";
 import { AppError } from "../core/index.js";
 import type { AppContext } from "../main.js";
 import { writeJson } from "./common.js";
 import { TOKEN_OPTION_HELP, actingUser, withContext } from "./context.js";
-import { choiceOption } from "./options.js";
+import { choiceOption, intOption } from "./options.js";
 import { formatTable, isoJson, isoTime, print } from "./table.js";
 
 interface TokenOption {
@@ -47,11 +54,19 @@ function printIssued(issued: IssuedToken): void {
   print(`token id: ${issued.id}`);
   print(`token: ${issued.token}`);
   print(
+    issued.expiresAt === null
+      ? "It works until revoked (--days 0)."
+      : `It works until ${isoTime(issued.expiresAt)}; then an admin issues a new one.`,
+  );
+  print(
     "This token is not stored (only its hash is) and cannot be shown again: copy it now. Use it as RISKOMETER_TOKEN or with --token.",
   );
 }
 
 const roleOption = choiceOption("--role", ROLES);
+
+const DAYS_HELP = `days the token works (0: until revoked)`;
+const daysOption = intOption("--days", 0, 3650);
 
 function addCommand(): Command {
   return new Command("add")
@@ -60,13 +75,19 @@ function addCommand(): Command {
     )
     .argument("<name>", "user name (letters, digits, . _ @ -)")
     .requiredOption("--role <role>", `one of ${ROLES.join(", ")}`, roleOption)
+    .option("--days <n>", DAYS_HELP, daysOption, DEFAULT_TOKEN_DAYS)
     .option("--token <token>", TOKEN_OPTION_HELP)
-    .action(async (name: string, opts: TokenOption & { role: Role }) => {
+    .action(async (name: string, opts: TokenOption & { role: Role; days: number }) => {
       await withContext(async (ctx) => {
         await requireAdmin(ctx, opts.token);
         const now = ctx.tracking.now();
         const user = await ctx.users.createUser(name, opts.role, now);
-        const issued = await ctx.users.issueToken(user.name, "created with the user", now);
+        const issued = await ctx.users.issueToken(
+          user.name,
+          "created with the user",
+          now,
+          opts.days,
+        );
         print(`created user ${user.name} (${user.role})`);
         printIssued(issued);
       });
@@ -92,22 +113,30 @@ function listCommand(): Command {
               role: user.role,
               disabled: user.disabled,
               createdAt: isoJson(user.createdAt),
-              tokens: tokens.map((t) => ({ ...t, createdAt: isoJson(t.createdAt) })),
+              tokens: tokens.map((t) => ({
+                ...t,
+                createdAt: isoJson(t.createdAt),
+                expiresAt: t.expiresAt === null ? null : isoJson(t.expiresAt),
+              })),
             })),
           );
         }
         if (users.length === 0) return print("no users");
+        const now = ctx.tracking.now();
         print(
           formatTable(
-            ["name", "role", "status", "created", "active tokens"],
+            ["name", "role", "status", "created", "active tokens (until)"],
             withTokens.map(({ user, tokens }) => [
               user.name,
               user.role,
               user.disabled ? "disabled" : "active",
               isoTime(user.createdAt),
               tokens
-                .filter((t) => !t.revoked)
-                .map((t) => (t.label ? `${t.id} (${t.label})` : t.id))
+                .filter((t) => !t.revoked && (t.expiresAt === null || t.expiresAt > now))
+                .map(
+                  (t) =>
+                    `${t.id}${t.label ? ` (${t.label})` : ""} ${t.expiresAt === null ? "no expiry" : isoTime(t.expiresAt).slice(0, 10)}`,
+                )
                 .join(", ") || "—",
             ]),
           ),
@@ -154,11 +183,12 @@ function tokenCommand(): Command {
     .description("Issue another API token for a user (printed once).")
     .argument("<name>", "user name")
     .option("--label <label>", "what the token is for (e.g. the machine it lives on)", "")
+    .option("--days <n>", DAYS_HELP, daysOption, DEFAULT_TOKEN_DAYS)
     .option("--token <token>", TOKEN_OPTION_HELP)
-    .action(async (name: string, opts: TokenOption & { label: string }) => {
+    .action(async (name: string, opts: TokenOption & { label: string; days: number }) => {
       await withContext(async (ctx) => {
         await requireAdmin(ctx, opts.token);
-        const issued = await ctx.users.issueToken(name, opts.label, ctx.tracking.now());
+        const issued = await ctx.users.issueToken(name, opts.label, ctx.tracking.now(), opts.days);
         print(`issued a token for ${issued.user}`);
         printIssued(issued);
       });

@@ -333,6 +333,12 @@ export function migrations(d: DialectProfile): Record<string, Migration> {
           .execute();
       },
     },
+    "0004_token_expiry": {
+      async up(db: Kysely<unknown>) {
+        // Tokens issued before this keep working until revoked (null: no expiry).
+        await db.schema.alterTable("api_tokens").addColumn("expires_at", d.bigint).execute();
+      },
+    },
   };
 }
 

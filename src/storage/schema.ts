@@ -133,6 +133,8 @@ export interface ApiTokensTable {
   label: string;
   created_at: number;
   revoked_at: number | null;
+  /** After this moment (ms) the token no longer authenticates; null: never (older tokens). */
+  expires_at: number | null;
 }
 
 /** One credit decision the server made; append-only (triggers refuse UPDATE and DELETE). */

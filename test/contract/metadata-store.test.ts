@@ -655,5 +655,27 @@ describe.each(TEST_DATABASES)("metadata store contract: $name", ({ create }) => 
       await users.createUser("frank", "clerk");
       expect((await users.setRole("frank", "approver")).role).toBe("approver");
     });
+
+    it("expire tokens after their days (90 unless said), and keep a 0-day one until revoked", async () => {
+      const t0 = Date.parse("2026-01-01T00:00:00Z");
+      const day = 24 * 60 * 60 * 1000;
+      const usual = await users.issueToken("frank", "", t0);
+      expect(usual.expiresAt).toBe(t0 + 90 * day);
+      const short = await users.issueToken("frank", "ci", t0, 1);
+      const forever = await users.issueToken("frank", "prometheus", t0, 0);
+      expect(forever.expiresAt).toBeNull();
+      expect((await users.authenticate(short.token, t0 + day - 1)).name).toBe("frank");
+      await expectCode(
+        users.authenticate(short.token, t0 + day),
+        "UNAUTHENTICATED",
+        /expired on 2026-01-02.*riskometer users token frank/,
+      );
+      await expectCode(users.authenticate(usual.token, t0 + 91 * day), "UNAUTHENTICATED");
+      expect((await users.authenticate(forever.token, t0 + 3650 * day)).name).toBe("frank");
+      await expectCode(users.issueToken("frank", "", t0, -1), "INVALID_ARGUMENT");
+      const listed = await users.listTokens("frank");
+      expect(listed.find((t) => t.id === short.id)?.expiresAt).toBe(t0 + day);
+      expect(listed.find((t) => t.id === forever.id)?.expiresAt).toBeNull();
+    });
   });
 });
