@@ -302,7 +302,10 @@ describe("runs, metrics and artifacts", () => {
   });
 
   it("serves other artifacts with their recorded type, and accepts an encoded slash", async () => {
-    const res = await app.inject(`/api/v1/runs/${world.runs.forest}/artifacts/model%2Fmodel.json`);
+    const res = await app.inject({
+      url: `/api/v1/runs/${world.runs.forest}/artifacts/model%2Fmodel.json`,
+      headers: { authorization: `Bearer ${world.tokens.carol}` },
+    });
     expect(res.statusCode).toBe(200);
     expect(res.headers["content-type"]).toBe("application/json");
     expect(res.json()).toEqual({ format: "riskometer-test", kind: "forest" });
@@ -317,7 +320,8 @@ describe("runs, metrics and artifacts", () => {
   it("never serves a file outside the run's artifacts, however the path is written", async () => {
     const base = `/api/v1/runs/${world.runs.gbdt}/artifacts`;
     const other = `/api/v1/runs/${world.runs.forest}/artifacts/model%2Fmodel.json`;
-    expect((await app.inject(other)).statusCode).toBe(200);
+    const clerk = { authorization: `Bearer ${world.tokens.carol}` };
+    expect((await app.inject({ url: other, headers: clerk })).statusCode).toBe(200);
     for (const path of [
       "%2e%2e%2f%2e%2e%2friskometer.db",
       "..%2f..%2f..%2f..%2fetc%2fpasswd",
@@ -328,10 +332,37 @@ describe("runs, metrics and artifacts", () => {
       "plots%2froc.svg%00.json",
       "%252e%252e%252friskometer.db",
     ]) {
-      const res = await app.inject(`${base}/${path}`);
+      const res = await app.inject({ url: `${base}/${path}`, headers: clerk });
       expect([400, 404], path).toContain(res.statusCode);
       expect(res.headers["content-type"], path).toMatch(/application\/problem\+json/);
     }
+  });
+
+  it("serves the model file and reference profile, which hold training data, to a clerk only", async () => {
+    const run = `/api/v1/runs/${world.runs.forest}/artifacts`;
+    const as = (user: "carol" | "victor" | null) =>
+      user ? { authorization: `Bearer ${world.tokens[user]}` } : {};
+    // However the path is spelt, a file under model/ needs a clerk's token.
+    for (const path of [
+      "model%2Fmodel.json",
+      ".%2Fmodel%2Fmodel.json",
+      "plots%2F..%2Fmodel%2Fmodel.json",
+      "MODEL%2Fmodel.json",
+    ]) {
+      expectProblem(await app.inject({ url: `${run}/${path}` }), 401, "UNAUTHENTICATED");
+      expectProblem(
+        await app.inject({ url: `${run}/${path}`, headers: as("victor") }),
+        403,
+        "FORBIDDEN",
+      );
+    }
+    expect(
+      (await app.inject({ url: `${run}/model%2Fmodel.json`, headers: as("carol") })).statusCode,
+    ).toBe(200);
+    // Plots hold no applicant's data: they stay open to the pages.
+    expect(
+      (await app.inject(`/api/v1/runs/${world.runs.gbdt}/artifacts/plots/roc.svg`)).statusCode,
+    ).toBe(200);
   });
 
   it("answers an unknown route with 404 problem+json", async () => {

@@ -1,8 +1,10 @@
-import { basename } from "node:path";
+import { basename, posix } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { AppError } from "../../core/index.js";
 import type { AppContext } from "../../main.js";
 import type { Run, RunPage } from "../../tracking/index.js";
+import { requireRole } from "../../auth/index.js";
+import { requireUser } from "../auth.js";
 import { withProblems } from "../schemas.js";
 
 /** Headers that keep an artifact inert in the browser: an SVG opened directly cannot run script. */
@@ -269,13 +271,26 @@ export async function runRoutes(app: FastifyInstance, opts: { ctx: AppContext })
     },
   );
 
+  /**
+   * The model file (thresholds and category sets learnt from the rows) and the reference
+   * profile (every training value, sorted) hold the training data: personal data, seen only by
+   * those whose role allows it. Plots and the dataset spec do not.
+   */
+  const holdsTrainingData = (path: string): boolean =>
+    // Judged on the path as the store will resolve it, however it is spelt.
+    posix
+      .normalize(path.replaceAll("\\", "/"))
+      .replace(/^(\.?\/)+/, "")
+      .toLowerCase()
+      .startsWith("model/");
+
   app.get<{ Params: { id: string; "*": string } }>(
     "/api/v1/runs/:id/artifacts/*",
     {
       schema: {
         tags: ["tracking"],
         summary: "Download an artifact",
-        description: `Streams one file of a run (e.g. \`plots/roc.svg\`, \`model/model.json\`) with its recorded media type. Served with a CSP that forbids script, so an SVG cannot run code. ${READ_NOTE}`,
+        description: `Streams one file of a run (e.g. \`plots/roc.svg\`, \`model/model.json\`) with its recorded media type. Served with a CSP that forbids script, so an SVG cannot run code. The files under \`model/\` (the model file and the reference profile, which hold the training data's values) need a clerk's \`Authorization: Bearer <API token>\`; other reads need none.`,
         params: {
           type: "object",
           properties: {
@@ -295,6 +310,10 @@ export async function runRoutes(app: FastifyInstance, opts: { ctx: AppContext })
     async (request, reply) => {
       const { id } = request.params;
       const path = request.params["*"];
+      if (holdsTrainingData(path)) {
+        const user = await requireUser(ctx, request);
+        requireRole(user, "clerk", `download ${path}, which holds training data`);
+      }
       const { stream, entry } = await ctx.tracking.getArtifactStream(id, path);
       return reply
         .headers(ARTIFACT_SECURITY_HEADERS)
