@@ -236,6 +236,10 @@ export function renderCompare(container, runs, options) {
                   {},
                   h("a", { href: artifactUrl(r.info.id, a.path) }, a.path),
                   h("span", { class: "muted small" }, ` ${formatBytes(a.size)}`),
+                  // The server asks for a clerk's token: these hold the training data's values.
+                  a.path.startsWith("model/")
+                    ? h("span", { class: "muted small" }, " · needs a clerk's API token")
+                    : null,
                 ),
               ),
             ),
