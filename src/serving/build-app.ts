@@ -14,7 +14,7 @@ import {
   parseReferenceProfile,
 } from "../monitoring/reference-profile.js";
 import { ModelHolder, type ServingModel } from "./model-holder.js";
-import { sendNotFound, sendProblem } from "./problem.js";
+import { sendClientError, sendNotFound, sendProblem } from "./problem.js";
 import { decisionRoutes } from "./routes/decisions.js";
 import { predictionRoutes } from "./routes/predictions.js";
 import { ServingModels, ServingState } from "./serving-state.js";
@@ -195,6 +195,7 @@ export async function buildApp(
     requestTimeout: 30_000,
     keepAliveTimeout: 65_000,
     return503OnClosing: true,
+    clientErrorHandler: sendClientError,
     // Artifact paths and model references are longer than the router's default 100 characters.
     routerOptions: { maxParamLength: 1000 },
     ajv: {

@@ -1,3 +1,4 @@
+import type { Duplex } from "node:stream";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { ERROR_CODES, isAppError, type ErrorCode } from "../core/index.js";
 
@@ -96,6 +97,32 @@ export function sendProblem(error: unknown, request: FastifyRequest, reply: Fast
   } else if (body.status >= 500) request.log.error({ err: error }, "request failed");
   else request.log.info({ code: body.code, detail: body.detail }, "request refused");
   return reply.status(body.status).type(PROBLEM_MEDIA_TYPE).send(body);
+}
+
+/**
+ * Fastify's client-error handler (a request the HTTP parser refuses before any route: headers
+ * over Node's 16 kB, a timeout, malformed HTTP), answering in the same problem format as every
+ * other error instead of Fastify's plain JSON, then closing the connection.
+ */
+export function sendClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason, detail] =
+    error.code === "HPE_HEADER_OVERFLOW"
+      ? [
+          431,
+          "Request Header Fields Too Large",
+          "the request's headers are larger than the 16 kB the server reads",
+        ]
+      : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+        ? [408, "Request Timeout", "the request did not arrive in time"]
+        : [400, "Bad Request", "the request is not valid HTTP"];
+  const body = JSON.stringify(problem("INVALID_ARGUMENT", status as number, detail as string));
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: ${PROBLEM_MEDIA_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 /** Fastify not-found handler, in the same format as every other error. */

@@ -517,6 +517,25 @@ describe("cross-site requests", () => {
   });
 });
 
+describe("requests the HTTP parser refuses", () => {
+  it("answers headers over 16 kB with 431 in the problem format, like every other refusal", async () => {
+    const server = await buildApp(world.ctx, { modelPollMs: 0 });
+    try {
+      const address = await server.listen({ host: "127.0.0.1", port: 0 });
+      const res = await fetch(`${address}/healthz`, { headers: { "x-big": "x".repeat(20_000) } });
+      expect(res.status).toBe(431);
+      expect(res.headers.get("content-type")).toMatch(/application\/problem\+json/);
+      expect(await res.json()).toMatchObject({
+        status: 431,
+        code: "INVALID_ARGUMENT",
+        detail: expect.stringMatching(/headers are larger than the 16 kB/),
+      });
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe("host names", () => {
   it("answers only to loopback names when bound to loopback, unless more are configured", async () => {
     expect(allowedHostsFor("0.0.0.0", [])).toBeNull();
