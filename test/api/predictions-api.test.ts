@@ -633,6 +633,34 @@ describe("operations", () => {
     );
   });
 
+  it("keeps applicants' data out of /metrics: labels name models, routes, features and groups only", async () => {
+    // An applicant with values no metric could hold by chance.
+    const marked = { ...applicants[0], credit_amount: "17743", duration: "61", age: "73" };
+    const scored = await app.inject({
+      method: "POST",
+      url: "/api/v1/predictions",
+      payload: [marked],
+    });
+    expect(scored.statusCode).toBe(200);
+    const metrics = (await app.inject({ method: "GET", url: "/metrics" })).body;
+    const labels = new Set<string>();
+    const values = new Set<string>();
+    for (const [, inside] of metrics.matchAll(/^riskometer_\w+\{([^}]*)\}/gm)) {
+      for (const [, name, value] of inside.matchAll(/(\w+)="([^"]*)"/g)) {
+        labels.add(name);
+        values.add(value);
+      }
+    }
+    expect(values.size).toBeGreaterThan(5);
+    for (const v of ["17743", "61", "73"]) expect(values.has(v), v).toBe(false);
+    const allowed = new Set([
+      ...["method", "route", "status", "le", "model", "risk", "source", "name", "version"],
+      ...["feature", "test", "metric", "attribute", "group", "reference"],
+      ...["space", "kind", "type", "major", "minor", "patch"],
+    ]);
+    expect([...labels].filter((l) => !allowed.has(l))).toEqual([]);
+  });
+
   it("is not ready, and refuses to score, while no model serves", async () => {
     const home = await mkdtemp(join(tmpdir(), "riskometer-empty-"));
     const ctx = await openContext(
