@@ -7,7 +7,6 @@
  */
 import type { ChildProcess } from "node:child_process";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,6 +20,7 @@ import {
   listFiles,
   startNatively,
 } from "./support/native-image.js";
+import { freePort } from "./support/free-port.js";
 
 const REPO = fileURLToPath(new URL("..", import.meta.url));
 const DOCKERFILE = join(REPO, "Dockerfile");
@@ -29,14 +29,6 @@ let work: string;
 let image: NativeImage;
 const steps: string[] = [];
 const running: ChildProcess[] = [];
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 /** Starts a container of the image; resolves once its stdout matches `ready`. */
 async function container(

@@ -7,8 +7,6 @@
 import { execFile, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
@@ -20,6 +18,7 @@ import { openFlows, runTrainFlow, triggerFlow } from "../src/flows/index.js";
 import { type AppContext, openContext } from "../src/main.js";
 import { buildApp } from "../src/serving/index.js";
 import { creditRows } from "./browser/riskometer-fixtures.js";
+import { freePort } from "./support/free-port.js";
 
 const BIN = fileURLToPath(new URL("../dist/cli/bin.js", import.meta.url));
 let home: string;
@@ -45,15 +44,6 @@ afterAll(async () => {
   await ctx?.close();
   await rm(home, { recursive: true, force: true });
 });
-
-/** A free TCP port on 127.0.0.1. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 describe("drift-report flow", () => {
   it("reports drift, prediction drift, quality and fairness for the window", async () => {

@@ -6,11 +6,11 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "./support/free-port.js";
 
 const BIN = fileURLToPath(new URL("../dist/cli/bin.js", import.meta.url));
 const SECRET = "rk_secret-token-that-must-never-be-logged";
@@ -26,14 +26,6 @@ afterAll(async () => {
   for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
   await rm(home, { recursive: true, force: true });
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 /** Starts `serve` (under a pseudo-terminal if `tty`), makes refused requests, returns its output. */
 async function serveAndLog(tty: boolean): Promise<string> {
