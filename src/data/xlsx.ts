@@ -14,9 +14,6 @@ export interface ReadXlsxOptions {
   readonly keepRaw?: boolean;
 }
 
-/** The last column an Excel sheet has. */
-const MAX_SHEET_COLUMNS = 16_384;
-
 /** Cell text as a person sees it: numbers as numbers, dates as ISO dates, formulas by result. */
 function cellText(value: ExcelJS.CellValue): string {
   if (value === null || value === undefined) return "";
@@ -60,28 +57,25 @@ export async function* readXlsxApplicants(
   let builder: ReturnType<RecordValidator["begin"]> | null = null;
   let nextRow = 1;
   let yielded = false;
-  const sheets = (reader as AsyncIterable<unknown>)[Symbol.asyncIterator]();
   try {
-    const first = await sheets.next();
-    for await (const row of first.done ? [] : (first.value as AsyncIterable<ExcelJS.Row>)) {
-      // No more cells than the header has columns (plus one, to report a row that is too long):
-      // a cell far to the right must not make every row that wide.
-      const cells = row.values as ExcelJS.CellValue[];
-      const width: number = validator ? validator.header.length + 1 : MAX_SHEET_COLUMNS;
-      const values: string[] = cells.slice(1, 1 + width).map(cellText);
-      if (values.every((v) => v.trim() === "")) continue;
-      if (!validator) {
-        validator = new RecordValidator(spec, values, { label: options.label ?? "optional" });
-        builder = validator.begin(nextRow, size, { keepRaw: options.keepRaw ?? false });
-        continue;
+    for await (const worksheet of reader) {
+      for await (const row of worksheet as AsyncIterable<ExcelJS.Row>) {
+        const values = (row.values as ExcelJS.CellValue[]).slice(1).map(cellText);
+        if (values.every((v) => v.trim() === "")) continue;
+        if (!validator) {
+          validator = new RecordValidator(spec, values, { label: options.label ?? "optional" });
+          builder = validator.begin(nextRow, size, { keepRaw: options.keepRaw ?? false });
+          continue;
+        }
+        while (values.length < validator.header.length) values.push("");
+        (builder as NonNullable<typeof builder>).add(values, row.number);
+        if (++nextRow - (builder as NonNullable<typeof builder>).startRow === size) {
+          yielded = true;
+          yield (builder as NonNullable<typeof builder>).finish();
+          builder = validator.begin(nextRow, size, { keepRaw: options.keepRaw ?? false });
+        }
       }
-      while (values.length < validator.header.length) values.push("");
-      (builder as NonNullable<typeof builder>).add(values, row.number);
-      if (++nextRow - (builder as NonNullable<typeof builder>).startRow === size) {
-        yielded = true;
-        yield (builder as NonNullable<typeof builder>).finish();
-        builder = validator.begin(nextRow, size, { keepRaw: options.keepRaw ?? false });
-      }
+      break; // the first worksheet only
     }
   } catch (e) {
     if (e instanceof AppError) throw e;
@@ -90,16 +84,6 @@ export async function* readXlsxApplicants(
       `the upload is not a readable Excel (.xlsx) workbook: ${(e as Error).message}`,
       { cause: e },
     );
-  } finally {
-    // Only the first sheet is read, but exceljs must go on to the end of the workbook: a sheet
-    // that comes before the shared strings (as Excel writes them) is copied to a temporary file,
-    // deleted only once exceljs moves past it. Stopping early left applicant data in the temp
-    // folder after every upload.
-    try {
-      while (!(await sheets.next()).done);
-    } catch {
-      // A workbook broken further on: its error, if any, was reported above.
-    }
   }
   if (!validator || !builder) {
     throw new AppError("SCHEMA_MISMATCH", "the workbook's first sheet has no header row");
