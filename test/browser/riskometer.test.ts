@@ -237,9 +237,15 @@ describe("Risk-O-Meter: scoring a file", () => {
     await page.getByLabel("Search results").fill("Checking account");
     await expect.poll(() => summary.textContent()).toContain("filtered from 59");
     await loaded();
-    for (const reasons of await page.locator("#results-body td.col-reasons").allTextContents()) {
-      expect(reasons).toContain("Checking account");
-    }
+    // The summary said "filtered from 59" already under the bad-only filter: wait for the rows
+    // of the search itself.
+    await expect
+      .poll(async () =>
+        (await page.locator("#results-body td.col-reasons").allTextContents()).every((r) =>
+          r.includes("Checking account"),
+        ),
+      )
+      .toBe(true);
     await page.getByLabel("Search results").fill("");
     await expect.poll(() => summary.textContent()).toBe("Showing 1–25 of 59 applicants");
     await loaded();
