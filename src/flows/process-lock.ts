@@ -1,22 +1,12 @@
 import { readFile, stat, unlink, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { AppError } from "../core/errors.js";
+import { isProcessAlive } from "../core/process-alive.js";
 
 interface LockHolder {
   readonly pid: number;
   readonly host: string;
   readonly startedAt: string;
-}
-
-/** Whether a process of this host with this id is running. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: it exists, owned by another user.
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /**
@@ -65,7 +55,7 @@ export async function lockEmbeddedFlows(databaseFile: string): Promise<() => Pro
       }
     }
     const foreignHost = holder !== null && holder.host !== me.host;
-    if (holder !== null && (foreignHost || alive(holder.pid))) {
+    if (holder !== null && (foreignHost || isProcessAlive(holder.pid))) {
       throw new AppError(
         "CONFLICT",
         `another flow process (pid ${holder.pid} on ${holder.host}, started ${holder.startedAt}) already keeps the schedules and runs the flows of ${databaseFile}: two on one SQLite store could run a flow twice. Stop it first (\`riskometer serve\` may run beside it), or run several workers on Postgres (RISKOMETER_DATABASE_URL); if that process is gone, delete ${path}`,

@@ -17,6 +17,7 @@ import type {
   RunInfo,
   RunStatus,
 } from "./types.js";
+import { isProcessAlive } from "../core/process-alive.js";
 
 /** Where a run's artifacts live in the artifact store. */
 export function runArtifactKey(runId: string, path = ""): string {
@@ -49,15 +50,6 @@ export interface TrackingServiceOptions {
 /** This process, as a run's owner: `host/pid`. */
 export function processOwner(): string {
   return `${hostname()}/${process.pid}`;
-}
-
-function defaultIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 let cachedCodeVersion: string | null | undefined;
@@ -96,7 +88,7 @@ export class TrackingService {
       heartbeatMs:
         options.heartbeatMs ?? Math.min(30_000, Math.max(1000, Math.floor(options.staleRunMs / 5))),
       clock: options.clock ?? Date.now,
-      isProcessAlive: options.isProcessAlive ?? defaultIsAlive,
+      isProcessAlive: options.isProcessAlive ?? isProcessAlive,
     };
   }
 
