@@ -1,4 +1,4 @@
-import { SqlUserStore } from "./auth/index.js";
+import { SqlSessionStore, SqlUserStore } from "./auth/index.js";
 import { type Config, loadConfig } from "./core/config.js";
 import { RegistryService, SqlRegistryStore } from "./registry/index.js";
 import { type Database, openDatabase } from "./storage/index.js";
@@ -13,6 +13,8 @@ export interface AppContext {
   readonly tracking: TrackingService;
   readonly registry: RegistryService;
   readonly users: SqlUserStore;
+  /** Browser sessions and one-time sign-in links. */
+  readonly sessions: SqlSessionStore;
   /** Runs the reaper ended at start (their process had died). */
   readonly reaped: readonly ReapedRun[];
   close(): Promise<void>;
@@ -51,6 +53,10 @@ export async function openContext(
       clock: options.clock,
     });
     const users = new SqlUserStore(database);
+    const sessions = new SqlSessionStore(database, {
+      idleMs: config.sessionIdleMinutes * 60_000,
+      absoluteMs: config.sessionHours * 3_600_000,
+    });
     const reaped = start ? await tracking.reapStaleRuns() : [];
     return {
       config,
@@ -59,6 +65,7 @@ export async function openContext(
       tracking,
       registry,
       users,
+      sessions,
       reaped,
       close: () => database.close(),
     };

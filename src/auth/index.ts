@@ -11,3 +11,5 @@ export {
   type Role,
   type User,
 } from "./users.js";
+export { MIN_PASSWORD_LENGTH, checkPassword, hashPassword, verifyPassword } from "./passwords.js";
+export { SIGN_IN_LINK_MS, SqlSessionStore, type Session, type SessionPolicy } from "./sessions.js";

@@ -3,6 +3,7 @@ import type { Kysely } from "kysely";
 import { AppError } from "../core/errors.js";
 import type { Database, DatabaseSchema } from "../storage/index.js";
 import { newId } from "../tracking/index.js";
+import { DECOY_HASH, hashPassword, verifyPassword } from "./passwords.js";
 
 /**
  * Roles, each including the ones before it: a viewer reads runs and models; a clerk also
@@ -42,6 +43,8 @@ export interface User {
   readonly role: Role;
   readonly createdAt: number;
   readonly disabled: boolean;
+  /** Whether the user can sign in with a password (else only by a one-time link or SSO). */
+  readonly hasPassword: boolean;
 }
 
 export interface IssuedToken {
@@ -89,7 +92,7 @@ export class SqlUserStore {
     if (exists) throw new AppError("CONFLICT", `user "${name}" already exists`);
     await this.db
       .insertInto("users")
-      .values({ name, role, created_at: now, disabled_at: null })
+      .values({ name, role, created_at: now, disabled_at: null, password_hash: null })
       .execute();
     return this.getUser(name);
   }
@@ -130,6 +133,12 @@ export class SqlUserStore {
     await this.db.transaction().execute(async (tx) => {
       await tx.updateTable("users").set({ disabled_at: now }).where("name", "=", name).execute();
       await tx
+        .updateTable("sessions")
+        .set({ ended_at: now })
+        .where("user_name", "=", name)
+        .where("ended_at", "is", null)
+        .execute();
+      await tx
         .updateTable("api_tokens")
         .set({ revoked_at: now })
         .where("user_name", "=", name)
@@ -137,6 +146,39 @@ export class SqlUserStore {
         .execute();
     });
     return this.getUser(name);
+  }
+
+  /** Sets (or replaces) a user's password; the user's browser sessions end. */
+  async setPassword(name: string, password: string, now = Date.now()): Promise<User> {
+    await this.getUser(name);
+    const hash = await hashPassword(password);
+    await this.db.transaction().execute(async (tx) => {
+      await tx.updateTable("users").set({ password_hash: hash }).where("name", "=", name).execute();
+      await tx
+        .updateTable("sessions")
+        .set({ ended_at: now })
+        .where("user_name", "=", name)
+        .where("ended_at", "is", null)
+        .execute();
+    });
+    return this.getUser(name);
+  }
+
+  /**
+   * The active user with this name and password; UNAUTHENTICATED otherwise, with one message
+   * for every cause (and as slow for an unknown name), so it tells no one which names exist.
+   */
+  async checkPassword(name: string, password: string): Promise<User> {
+    const row = await this.db
+      .selectFrom("users")
+      .selectAll()
+      .where("name", "=", name)
+      .executeTakeFirst();
+    const ok = await verifyPassword(password, row?.password_hash ?? DECOY_HASH);
+    if (!row || !ok || row.password_hash === null || row.disabled_at !== null) {
+      throw new AppError("UNAUTHENTICATED", "the user name or the password is wrong");
+    }
+    return toUser(row);
   }
 
   /**
@@ -227,6 +269,7 @@ export class SqlUserStore {
         "users.role",
         "users.created_at",
         "users.disabled_at",
+        "users.password_hash",
         "api_tokens.revoked_at",
         "api_tokens.expires_at",
       ])
@@ -248,16 +291,18 @@ export class SqlUserStore {
   }
 }
 
-function toUser(row: {
+export function toUser(row: {
   name: string;
   role: string;
   created_at: number;
   disabled_at: number | null;
+  password_hash?: string | null;
 }): User {
   return {
     name: row.name,
     role: row.role as Role,
-    createdAt: row.created_at,
+    createdAt: Number(row.created_at),
     disabled: row.disabled_at !== null,
+    hasPassword: row.password_hash !== undefined && row.password_hash !== null,
   };
 }

@@ -37,6 +37,14 @@ export interface Config {
   readonly port: number;
   /** Host names the server answers to (empty: see `allowedHostsFor`). */
   readonly allowedHosts: readonly string[];
+  /** Who may call the server: `secured` (every route needs its role) or `open` (a local trial). */
+  readonly access: "secured" | "open";
+  /** Bearer token Prometheus sends to read `/metrics`; none: `/metrics` is open. */
+  readonly metricsToken: string | undefined;
+  /** A browser session unused this many minutes ends. */
+  readonly sessionIdleMinutes: number;
+  /** A browser session ends this many hours after sign-in. */
+  readonly sessionHours: number;
   /** Server log level: fatal, error, warn, info, debug, trace or silent. */
   readonly logLevel: string;
   /** When a logged decision counts as durable in a SQLite decision log. */
@@ -75,6 +83,18 @@ function bool(env: string, fallback: (partial: Partial<Config>) => boolean) {
     if (["1", "true", "yes", "on"].includes(v)) return true;
     if (["0", "false", "no", "off"].includes(v)) return false;
     throw new AppError("CONFIG_INVALID", `${env}="${raw}" is not a boolean (use true or false)`);
+  };
+}
+
+function wholeNumber(env: string, fallback: number, min: number) {
+  return (raw: string | undefined): number => {
+    const text = optional(raw);
+    if (text === undefined) return fallback;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < min) {
+      throw new AppError("CONFIG_INVALID", `${env}="${raw}" must be a whole number ≥ ${min}`);
+    }
+    return n;
   };
 }
 
@@ -210,7 +230,7 @@ export const SETTINGS = [
     env: "RISKOMETER_HOST",
     defaultText: "`127.0.0.1`",
     description:
-      "Address `serve` and `up` bind to (`--host` wins); `0.0.0.0` in the container image. Reads and scoring need no token, so only expose it where that is wanted.",
+      "Address `serve` and `up` bind to (`--host` wins); `0.0.0.0` in the container image.",
     parse: (raw) => optional(raw) ?? "127.0.0.1",
   } satisfies Setting<"host">,
   {
@@ -225,6 +245,42 @@ export const SETTINGS = [
         .map((h) => h.trim().toLowerCase())
         .filter((h) => h !== ""),
   } satisfies Setting<"allowedHosts">,
+  {
+    key: "access",
+    env: "RISKOMETER_ACCESS",
+    defaultText: "`secured`",
+    description:
+      "`secured`: every route needs a signed-in user or an API token with its role (docs/security.md). `open`: for a one-person trial on this machine, callers without credentials act as the clerk `local` (approving and admin work still need a named user); refused at start unless the server listens on loopback only.",
+    parse: (raw) => {
+      const v = (optional(raw) ?? "secured").toLowerCase();
+      if (v !== "secured" && v !== "open") {
+        throw new AppError("CONFIG_INVALID", `RISKOMETER_ACCESS="${raw}" must be secured or open`);
+      }
+      return v;
+    },
+  } satisfies Setting<"access">,
+  {
+    key: "metricsToken",
+    env: "RISKOMETER_METRICS_TOKEN",
+    defaultText: "none",
+    description:
+      "Bearer token Prometheus must send to read `/metrics` (usually `RISKOMETER_METRICS_TOKEN_FILE`, a secret). None set: `/metrics` is open; it holds no personal data.",
+    parse: optional,
+  } satisfies Setting<"metricsToken">,
+  {
+    key: "sessionIdleMinutes",
+    env: "RISKOMETER_SESSION_IDLE_MINUTES",
+    defaultText: "`30`",
+    description: "A browser session unused for this many minutes ends; the user signs in again.",
+    parse: wholeNumber("RISKOMETER_SESSION_IDLE_MINUTES", 30, 1),
+  } satisfies Setting<"sessionIdleMinutes">,
+  {
+    key: "sessionHours",
+    env: "RISKOMETER_SESSION_HOURS",
+    defaultText: "`12`",
+    description: "A browser session ends this many hours after sign-in, used or not.",
+    parse: wholeNumber("RISKOMETER_SESSION_HOURS", 12, 1),
+  } satisfies Setting<"sessionHours">,
   {
     key: "port",
     env: "RISKOMETER_PORT",

@@ -85,13 +85,20 @@ export const ERROR_CODES = {
   UNAUTHENTICATED: {
     status: 401,
     exitCode: 11,
-    summary: "No API token was given, or the token is unknown or revoked.",
+    summary:
+      "No credentials were given (an API token, or a signed-in session), or they are unknown, revoked or expired.",
   },
   FORBIDDEN: {
     status: 403,
     exitCode: 11,
     summary:
       "The user's role does not allow the action, or the four-eyes rule forbids approving one's own version.",
+  },
+  RATE_LIMITED: {
+    status: 429,
+    exitCode: 11,
+    summary:
+      "Too many requests, or too many failed sign-ins for a user, in a short time; the message says when to try again.",
   },
   FILE_TOO_LARGE: {
     status: 413,

@@ -25,6 +25,8 @@ import { SHARED_SCHEMAS } from "./schemas.js";
 import { type Flows, openFlows } from "../flows/index.js";
 import { flowRoutes } from "./routes/flows.js";
 import { reportRoutes } from "./routes/reports.js";
+import { sessionRoutes } from "./routes/session.js";
+import { AccessControl, SESSION_COOKIE } from "./access.js";
 
 /**
  * Fastify calls a trailing wildcard `*`; OpenAPI needs a named path parameter, so the document
@@ -74,6 +76,11 @@ export interface BuildAppOptions {
   readonly modelPollMs?: number;
   /** The flows the API shows and triggers (default: this context's). */
   readonly flows?: Flows;
+  /**
+   * `secured` (every route needs its role) or `open` (callers without credentials act as the
+   * clerk `local`); default: the configuration's RISKOMETER_ACCESS.
+   */
+  readonly access?: "secured" | "open";
 }
 
 /**
@@ -240,6 +247,15 @@ export async function buildApp(
     },
   });
 
+  const access = new AccessControl({
+    mode: options.access ?? ctx.config.access,
+    users: ctx.users,
+    sessions: ctx.sessions,
+    metricsToken: ctx.config.metricsToken,
+  });
+  // Before any route, so that every one is guarded from the route table.
+  access.install(app);
+
   app.setErrorHandler(sendProblem);
   app.setNotFoundHandler(sendNotFound);
   // Callback-style hooks: an async hook costs a promise per request on the hot path.
@@ -257,7 +273,7 @@ export async function buildApp(
         title: "Riskometer API",
         version: PACKAGE_VERSION,
         description:
-          "Credit scoring with reasons, the decision log, experiment tracking, the model registry and scheduled flows of Riskometer. Reads need no token (the server binds to 127.0.0.1 by default); changes need `Authorization: Bearer <API token>` (`riskometer users add` prints one). Errors are `application/problem+json` with a stable `code` (docs/errors.md).",
+          "Credit scoring with reasons, the decision log, experiment tracking, the model registry and scheduled flows of Riskometer. Every route but the probes, the sign-in and this description needs a user with a role (viewer < clerk < approver < admin; each route says which): send `Authorization: Bearer <API token>` (`riskometer users add` prints one), or sign in (`POST /api/v1/session`) and send the session cookie with `X-CSRF-Token` on writes. No credentials: 401; too low a role: 403. Errors are `application/problem+json` with a stable `code` (docs/errors.md).",
       },
       tags: [
         { name: "tracking", description: "Experiments, runs, metrics and artifacts" },
@@ -275,10 +291,17 @@ export async function buildApp(
           description: "Scheduled flows (retrain, drift-report), their runs and logs, triggers",
         },
         { name: "operations", description: "Health and readiness" },
+        { name: "access", description: "Sign-in, sign-out, passwords and users" },
       ],
       components: {
         securitySchemes: {
           bearerAuth: { type: "http", scheme: "bearer", description: "A Riskometer API token" },
+          sessionCookie: {
+            type: "apiKey",
+            in: "cookie",
+            name: SESSION_COOKIE,
+            description: "A signed-in session (writes also need its X-CSRF-Token header)",
+          },
         },
       },
     },
@@ -337,6 +360,7 @@ export async function buildApp(
   if (holder.current() === null) metrics.setModel(ctx.config.modelName, null);
 
   await app.register(fastifyMultipart);
+  await app.register(sessionRoutes, { access, users: ctx.users, sessions: ctx.sessions });
   await app.register(runRoutes, { ctx });
   await app.register(modelRoutes, { ctx, onAliasMoved: () => models.checkAll() });
   await app.register(predictionRoutes, {
@@ -347,7 +371,7 @@ export async function buildApp(
   await app.register(decisionRoutes, { ctx, models, decisions, referenceOf });
   const flows = options.flows ?? openFlows(ctx);
   new MonitoringMetrics(metrics.registry, flows.store);
-  await app.register(flowRoutes, { ctx, flows });
+  await app.register(flowRoutes, { flows });
   await app.register(reportRoutes, { ctx, flows });
   await app.register(webRoutes);
   return app;

@@ -339,6 +339,31 @@ export function migrations(d: DialectProfile): Record<string, Migration> {
         await db.schema.alterTable("api_tokens").addColumn("expires_at", d.bigint).execute();
       },
     },
+    "0005_sign_in": {
+      async up(db: Kysely<unknown>) {
+        // A user without one signs in only through a one-time link (the first admin) or SSO.
+        await db.schema.alterTable("users").addColumn("password_hash", "text").execute();
+        // Browser sessions and one-time sign-in links; only SHA-256 of their secrets is kept.
+        await db.schema
+          .createTable("sessions")
+          .addColumn("id_hash", "text", (c) => c.primaryKey().notNull())
+          .addColumn("user_name", "text", (c) => c.notNull().references("users.name"))
+          .addColumn("csrf_token", "text", (c) => c.notNull())
+          .addColumn("via", "text", (c) => c.notNull())
+          .addColumn("created_at", d.bigint, (c) => c.notNull())
+          .addColumn("last_seen_at", d.bigint, (c) => c.notNull())
+          .addColumn("ended_at", d.bigint)
+          .execute();
+        await db.schema
+          .createTable("sign_in_links")
+          .addColumn("id_hash", "text", (c) => c.primaryKey().notNull())
+          .addColumn("user_name", "text", (c) => c.notNull().references("users.name"))
+          .addColumn("created_at", d.bigint, (c) => c.notNull())
+          .addColumn("expires_at", d.bigint, (c) => c.notNull())
+          .addColumn("used_at", d.bigint)
+          .execute();
+      },
+    },
   };
 }
 

@@ -123,6 +123,30 @@ export interface UsersTable {
   role: string;
   created_at: number;
   disabled_at: number | null;
+  /** scrypt hash of the user's password (see auth/passwords.ts); null: none set. */
+  password_hash: string | null;
+}
+
+/** A browser session; the cookie holds the secret, this table only its SHA-256. */
+export interface SessionsTable {
+  id_hash: string;
+  user_name: string;
+  /** Sent back by the pages on every write (X-CSRF-Token). */
+  csrf_token: string;
+  /** How the user signed in: password, link or sso. */
+  via: string;
+  created_at: number;
+  last_seen_at: number;
+  ended_at: number | null;
+}
+
+/** A one-time sign-in link (the first admin's); only its SHA-256 is kept. */
+export interface SignInLinksTable {
+  id_hash: string;
+  user_name: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
 }
 
 export interface ApiTokensTable {
@@ -229,6 +253,8 @@ export interface DatabaseSchema {
   alias_audit: AliasAuditTable;
   users: UsersTable;
   api_tokens: ApiTokensTable;
+  sessions: SessionsTable;
+  sign_in_links: SignInLinksTable;
   decisions: DecisionsTable;
   outcomes: OutcomesTable;
   flow_runs: FlowRunsTable;

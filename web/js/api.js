@@ -1,3 +1,5 @@
+import { writeHeaders } from "./session.js";
+
 /**
  * Talking to the Riskometer API. Every failure becomes an ApiError carrying the server's problem
  * details (title, detail, code, status), so pages can show the server's own words.
@@ -33,10 +35,12 @@ export async function api(path, options = {}) {
   const headers = { accept: "application/json, application/problem+json" };
   if (options.body !== undefined) headers["content-type"] = "application/json";
   if (options.token) headers.authorization = `Bearer ${options.token}`;
+  const method = options.method ?? "GET";
+  if (method !== "GET") Object.assign(headers, await writeHeaders());
   let response;
   try {
     response = await fetch(url, {
-      method: options.method ?? "GET",
+      method,
       headers,
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
       credentials: "same-origin",

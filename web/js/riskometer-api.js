@@ -1,3 +1,4 @@
+import { knownCsrfToken, writeHeaders } from "./session.js";
 /**
  * The scoring API as the Risk-O-Meter page uses it. Unlike api.js these calls keep the whole
  * error body: a 422 carries per-row `errors` the page shows next to fields or in a table.
@@ -55,12 +56,14 @@ function networkError(e) {
 export async function request(path, options = {}) {
   let response;
   try {
+    const method = options.method ?? "GET";
     response = await fetch(path, {
-      method: options.method ?? "GET",
-      headers:
-        options.body === undefined
-          ? { accept: JSON_ACCEPT }
-          : { accept: JSON_ACCEPT, "content-type": "application/json" },
+      method,
+      headers: {
+        accept: JSON_ACCEPT,
+        ...(options.body === undefined ? {} : { "content-type": "application/json" }),
+        ...(method === "GET" ? {} : await writeHeaders()),
+      },
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
       credentials: "same-origin",
     });
@@ -141,6 +144,8 @@ export function uploadFile(file, options = {}) {
   const promise = new Promise((resolve, reject) => {
     xhr.open("POST", `/api/v1/predictions${searchOf(options.model, { limit: options.limit })}`);
     xhr.setRequestHeader("accept", JSON_ACCEPT);
+    const csrf = knownCsrfToken();
+    if (csrf) xhr.setRequestHeader("x-csrf-token", csrf);
     xhr.responseType = "text";
     xhr.upload.addEventListener("progress", (e) => {
       if (e.lengthComputable) options.onProgress?.(e.total > 0 ? e.loaded / e.total : 1);

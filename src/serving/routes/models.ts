@@ -1,12 +1,11 @@
 import type { FastifyInstance } from "fastify";
 import type { AppContext } from "../../main.js";
 import type { ModelVersion } from "../../registry/index.js";
-import { AUTHORIZATION_HEADERS, BEARER_SECURITY, authenticate, userOf } from "../auth.js";
+import { userOf } from "../access.js";
 import { withProblems } from "../schemas.js";
 
-const READ_NOTE = "Reading needs no token (the server binds to 127.0.0.1 unless told otherwise).";
 const WRITE_NOTE =
-  "Needs `Authorization: Bearer <API token>` (401 without a valid one). Moving `champion` (the alias serving loads) needs the approver role and a note, and the approver may not be the person who registered the version (four-eyes rule, 403); other aliases need the clerk role. Every move is appended to the audit log; a refusal changes nothing.";
+  "Moving `champion` (the alias serving loads) needs a note, and the approver may not be the person who registered the version (four-eyes rule, 403). Every move is appended to the audit log; a refusal changes nothing.";
 
 const NAME_PARAMS = {
   type: "object",
@@ -72,7 +71,7 @@ export async function modelRoutes(
       schema: {
         tags: ["registry"],
         summary: "List registered models",
-        description: `Each model with its aliases and its newest version, and the model scoring uses when a request names none. ${READ_NOTE}`,
+        description: `Each model with its aliases and its newest version, and the model scoring uses when a request names none.`,
         response: withProblems({
           200: {
             type: "object",
@@ -116,7 +115,7 @@ export async function modelRoutes(
       schema: {
         tags: ["registry"],
         summary: "Get a registered model",
-        description: `The model with its aliases and every version (newest first), each with the metrics of its run. ${READ_NOTE}`,
+        description: `The model with its aliases and every version (newest first), each with the metrics of its run.`,
         params: NAME_PARAMS,
         response: withProblems({ 200: { $ref: "RegisteredModelDetail#" } }),
       },
@@ -134,7 +133,7 @@ export async function modelRoutes(
       schema: {
         tags: ["registry"],
         summary: "Get a model version",
-        description: `A version with its signature, input example and run metrics. ${READ_NOTE}`,
+        description: `A version with its signature, input example and run metrics.`,
         params: {
           type: "object",
           properties: {
@@ -161,7 +160,7 @@ export async function modelRoutes(
       schema: {
         tags: ["registry"],
         summary: "Resolve a model reference",
-        description: `The version \`name@alias\` or \`name/version\` names, URL-encoded in the path (\`credit-risk%40champion\`, \`credit-risk%2F3\`). ${READ_NOTE}`,
+        description: `The version \`name@alias\` or \`name/version\` names, URL-encoded in the path (\`credit-risk%40champion\`, \`credit-risk%2F3\`).`,
         params: {
           type: "object",
           properties: { ref: { type: "string", minLength: 1, maxLength: 300 } },
@@ -182,7 +181,7 @@ export async function modelRoutes(
       schema: {
         tags: ["registry"],
         summary: "Alias audit log",
-        description: `Who moved which alias to which version, when and why; newest first. ${READ_NOTE}`,
+        description: `Who moved which alias to which version, when and why; newest first.`,
         params: NAME_PARAMS,
         querystring: {
           type: "object",
@@ -219,8 +218,6 @@ export async function modelRoutes(
         tags: ["registry"],
         summary: "Move an alias (promote a version)",
         description: WRITE_NOTE,
-        security: BEARER_SECURITY,
-        headers: AUTHORIZATION_HEADERS,
         params: ALIAS_PARAMS,
         body: {
           type: "object",
@@ -230,7 +227,6 @@ export async function modelRoutes(
         },
         response: withProblems({ 200: { $ref: "AliasAuditRecord#" } }),
       },
-      preValidation: authenticate(ctx),
     },
     async (request) => {
       const actor = userOf(request);
@@ -253,8 +249,6 @@ export async function modelRoutes(
         tags: ["registry"],
         summary: "Remove an alias",
         description: `E.g. stop serving a model. ${WRITE_NOTE}`,
-        security: BEARER_SECURITY,
-        headers: AUTHORIZATION_HEADERS,
         params: ALIAS_PARAMS,
         body: {
           type: "object",
@@ -264,7 +258,6 @@ export async function modelRoutes(
         response: withProblems({ 200: { $ref: "AliasAuditRecord#" } }),
       },
       preValidation: [
-        authenticate(ctx),
         // DELETE usually comes without a body; treat that as an empty one, not a bad request.
         async (request) => {
           if (request.body === undefined || request.body === null) request.body = { note: "" };

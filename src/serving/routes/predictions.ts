@@ -22,9 +22,6 @@ const XLSX_TYPES = new Set([
   "application/vnd.ms-excel.sheet.macroenabled.12",
 ]);
 
-const READ_NOTE =
-  "Scoring needs no token (the server binds to 127.0.0.1 unless told otherwise). Every decision is written to the decision log before the response is sent.";
-
 type Applicant = Record<string, unknown>;
 
 interface PredictionOut {
@@ -191,7 +188,7 @@ export async function predictionRoutes(app: FastifyInstance, opts: PredictionRou
       schema: {
         tags: ["scoring"],
         summary: "Score applicants",
-        description: `One applicant (a JSON object keyed by column name) or many (a JSON array of up to ${MAX_JSON_APPLICANTS}); or a file: a \`text/csv\` body, or a \`multipart/form-data\` upload of a .csv or .xlsx file in the field \`file\`. Valid applicants are scored and logged; invalid ones are listed in \`errors\` with row, column and reason. A single invalid applicant is refused with 422 and nothing is logged. Each refused (\`bad\`) prediction carries the top reasons towards \`bad\` (exact contributions; see docs/api.md); accepted ones too with \`?reasons=all\`. ${READ_NOTE}`,
+        description: `One applicant (a JSON object keyed by column name) or many (a JSON array of up to ${MAX_JSON_APPLICANTS}); or a file: a \`text/csv\` body, or a \`multipart/form-data\` upload of a .csv or .xlsx file in the field \`file\`. Valid applicants are scored and logged; invalid ones are listed in \`errors\` with row, column and reason. A single invalid applicant is refused with 422 and nothing is logged. Each refused (\`bad\`) prediction carries the top reasons towards \`bad\` (exact contributions; see docs/api.md); accepted ones too with \`?reasons=all\`. Every decision is written to the decision log before the response is sent.`,
         querystring: {
           type: "object",
           additionalProperties: false,

@@ -4,7 +4,7 @@ import { AppError } from "../../core/index.js";
 import type { AppContext } from "../../main.js";
 import type { Run, RunPage } from "../../tracking/index.js";
 import { requireRole } from "../../auth/index.js";
-import { requireUser } from "../auth.js";
+import { userOf } from "../access.js";
 import { withProblems } from "../schemas.js";
 
 /** Headers that keep an artifact inert in the browser: an SVG opened directly cannot run script. */
@@ -77,8 +77,6 @@ const RUN_ID_PARAMS = {
   properties: { id: { type: "string", maxLength: 64 } },
   required: ["id"],
 } as const;
-
-const READ_NOTE = "Reading needs no token (the server binds to 127.0.0.1 unless told otherwise).";
 
 /**
  * Splits comma-separated list items, leaving commas inside quotes or backticks alone (an
@@ -168,7 +166,7 @@ export async function runRoutes(app: FastifyInstance, opts: { ctx: AppContext })
       schema: {
         tags: ["tracking"],
         summary: "List experiments",
-        description: READ_NOTE,
+        description: "Every experiment, with its run counts.",
         querystring: {
           type: "object",
           additionalProperties: false,
@@ -194,7 +192,7 @@ export async function runRoutes(app: FastifyInstance, opts: { ctx: AppContext })
       schema: {
         tags: ["tracking"],
         summary: "Search runs",
-        description: `Filter, order and page through runs of one or more experiments. ${READ_NOTE}`,
+        description: `Filter, order and page through runs of one or more experiments.`,
         querystring: { type: "object", additionalProperties: false, properties: SEARCH_PROPERTIES },
         response: withProblems({ 200: RUN_PAGE_RESPONSE }),
       },
@@ -208,7 +206,7 @@ export async function runRoutes(app: FastifyInstance, opts: { ctx: AppContext })
       schema: {
         tags: ["tracking"],
         summary: "Search runs (JSON body)",
-        description: `The same search as GET /api/v1/runs, for filters too long for a URL. ${READ_NOTE}`,
+        description: `The same search as GET /api/v1/runs, for filters too long for a URL.`,
         body: { type: "object", additionalProperties: false, properties: SEARCH_PROPERTIES },
         response: withProblems({ 200: RUN_PAGE_RESPONSE }),
       },
@@ -222,7 +220,7 @@ export async function runRoutes(app: FastifyInstance, opts: { ctx: AppContext })
       schema: {
         tags: ["tracking"],
         summary: "Get a run",
-        description: `A run with its params, tags, latest metrics, dataset inputs, artifacts and the ids of its child runs. ${READ_NOTE}`,
+        description: `A run with its params, tags, latest metrics, dataset inputs, artifacts and the ids of its child runs.`,
         params: RUN_ID_PARAMS,
         response: withProblems({ 200: { $ref: "RunDetail#" } }),
       },
@@ -239,7 +237,7 @@ export async function runRoutes(app: FastifyInstance, opts: { ctx: AppContext })
       schema: {
         tags: ["tracking"],
         summary: "Metric history",
-        description: `Every logged point of one metric, by step then time. ${READ_NOTE}`,
+        description: `Every logged point of one metric, by step then time.`,
         params: {
           type: "object",
           properties: {
@@ -311,8 +309,7 @@ export async function runRoutes(app: FastifyInstance, opts: { ctx: AppContext })
       const { id } = request.params;
       const path = request.params["*"];
       if (holdsTrainingData(path)) {
-        const user = await requireUser(ctx, request);
-        requireRole(user, "clerk", `download ${path}, which holds training data`);
+        requireRole(userOf(request), "clerk", `download ${path}, which holds training data`);
       }
       const { stream, entry } = await ctx.tracking.getArtifactStream(id, path);
       return reply
