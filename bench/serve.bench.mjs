@@ -1,5 +1,7 @@
 // The scoring server end to end: cold start to ready, single-applicant JSON predictions with the
-// decision log on (wrk, 2 threads, 16 connections), resident memory after many predictions.
+// decision log on (wrk, 2 threads, 16 connections) by a clerk's API token, against the same
+// requests without access control (a second server in open mode, same store, alternating
+// rounds), and resident memory after many predictions.
 // Usage: node bench/serve.bench.mjs [algorithm=gbdt] [seconds=15] [predictions for memory=1000000]
 // Needs wrk (Debian: apt-get install wrk).
 import { execFileSync, spawn } from "node:child_process";
@@ -13,6 +15,7 @@ const algorithm = process.argv[2] ?? "gbdt";
 const seconds = Number(process.argv[3] ?? 15);
 const memoryPredictions = Number(process.argv[4] ?? 1_000_000);
 const PORT = 9700 + Math.floor(Math.random() * 200);
+const OPEN_PORT = PORT + 200;
 
 try {
   execFileSync("wrk", ["--version"], { stdio: "ignore" });
@@ -83,6 +86,7 @@ function wrk(url, script, duration) {
 const dir = await mkdtemp(join(tmpdir(), "riskometer-serve-bench-"));
 const env = { RISKOMETER_HOME: join(dir, "home") };
 let server;
+let openServer;
 try {
   const trained = await cli(
     ["train", "--algorithm", algorithm, "--trials", "5", "--top", "1", "--json"],
@@ -90,10 +94,20 @@ try {
   );
   if (trained.code !== 0) throw new Error(`train failed: ${trained.stderr}`);
   const model = JSON.parse(trained.stdout).model;
+  // A clerk and their token (the store has no admin yet, so none is needed to make one).
+  const added = await cli(["users", "add", "bench-clerk", "--role", "clerk", "--days", "0"], env);
+  if (added.code !== 0) throw new Error(`users add failed: ${added.stderr}`);
+  const token = /^token: (\S+)$/m.exec(added.stdout)[1];
+  const body = JSON.stringify(JSON.stringify(APPLICANT));
   const script = join(dir, "post.lua");
   await writeFile(
     script,
-    `wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = ${JSON.stringify(JSON.stringify(APPLICANT))}\n`,
+    `wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.headers["Authorization"] = "Bearer ${token}"\nwrk.body = ${body}\n`,
+  );
+  const openScript = join(dir, "post-open.lua");
+  await writeFile(
+    openScript,
+    `wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = ${body}\n`,
   );
 
   const url = `http://127.0.0.1:${PORT}`;
@@ -103,6 +117,12 @@ try {
     stdio: ["ignore", "ignore", "inherit"],
   });
   const coldStartMs = await waitReady(url, started);
+  const openUrl = `http://127.0.0.1:${OPEN_PORT}`;
+  openServer = spawn(process.execPath, [BIN, "serve", "--port", String(OPEN_PORT)], {
+    env: { ...process.env, ...env, RISKOMETER_ACCESS: "open" },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  await waitReady(openUrl, performance.now());
   console.log(
     `serve (${algorithm}, ${model.name}/${model.version}): cold start to ready ${fmt(coldStartMs, 0)} ms (bar ≤ 1000 ms)`,
   );
@@ -110,17 +130,31 @@ try {
   const sample = await (
     await fetch(`${url}/api/v1/predictions`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
       body: JSON.stringify(APPLICANT),
     })
   ).json();
   console.log(`  one prediction: ${JSON.stringify(sample.predictions[0]).slice(0, 200)}…`);
 
   wrk(url, script, 3); // warm-up
-  const r = wrk(url, script, seconds);
+  wrk(openUrl, openScript, 3);
+  // Alternating rounds, so that both sides see the same machine; each side's better round counts.
+  const rounds = { token: [], open: [] };
+  for (let i = 0; i < 2; i++) {
+    rounds.open.push(wrk(openUrl, openScript, seconds));
+    rounds.token.push(wrk(url, script, seconds));
+  }
+  const best = (list) => list.reduce((a, b) => (b.rps > a.rps ? b : a));
+  const r = best(rounds.token);
+  const o = best(rounds.open);
   console.log(
-    `  wrk -t2 -c16 -d${seconds}s: ${Math.round(r.rps).toLocaleString("en")} requests/s (bar ≥ 8,000), p50 ${fmt(r.p50ms, 2)} ms, p99 ${fmt(r.p99ms, 2)} ms (bar ≤ 10 ms), ${r.errors} non-2xx`,
+    `  wrk -t2 -c16 -d${seconds}s with a clerk's token: ${Math.round(r.rps).toLocaleString("en")} requests/s (bar ≥ 8,000), p50 ${fmt(r.p50ms, 2)} ms, p99 ${fmt(r.p99ms, 2)} ms (bar ≤ 10 ms), ${r.errors} non-2xx`,
   );
+  console.log(
+    `  without access control (open mode): ${Math.round(o.rps).toLocaleString("en")} requests/s, p99 ${fmt(o.p99ms, 2)} ms, ${o.errors} non-2xx; rounds ${rounds.open.map((x) => Math.round(x.rps)).join(", ")} vs token ${rounds.token.map((x) => Math.round(x.rps)).join(", ")}`,
+  );
+  console.log(`  token/open throughput ratio: ${fmt(r.rps / o.rps, 3)} (bar ≥ 0.90)`);
+  openServer.kill("SIGTERM");
 
   let done = r.total + 3 * r.rps;
   while (done < memoryPredictions) {
@@ -151,6 +185,7 @@ try {
   const db = await readFile(join(dir, "home", "riskometer.db")).then((b) => b.length);
   console.log(`  decision log: ${fmt(db / 1e6, 0)} MB SQLite file (WAL not counted)`);
 } finally {
+  if (openServer?.exitCode === null) openServer.kill("SIGTERM");
   server?.kill("SIGTERM");
   await new Promise((r) => (server ? server.once("exit", r) : r()));
   await rm(dir, { recursive: true, force: true });

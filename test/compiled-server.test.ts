@@ -42,7 +42,7 @@ afterAll(async () => {
 describe("kill -9 under load", () => {
   it("keeps every acknowledged decision", async () => {
     const [applicant] = await creditRows(1);
-    const server = await startServer({ RISKOMETER_HOME: home });
+    const server = await startServer({ RISKOMETER_HOME: home, RISKOMETER_ACCESS: "open" });
     const { acknowledged } = await loadThenKill({
       ...server,
       applicant,
@@ -76,7 +76,7 @@ describe("kill -9 under load", () => {
 describe("files in worker threads", () => {
   it("score exactly as the request thread scores an array, and log every row", async () => {
     const rows = await creditRows(300);
-    const server = await startServer({ RISKOMETER_HOME: home });
+    const server = await startServer({ RISKOMETER_HOME: home, RISKOMETER_ACCESS: "open" });
     try {
       const post = async (body: string, type: string) => {
         const res = await fetch(`${server.url}/api/v1/predictions?reasons=all`, {

@@ -159,6 +159,7 @@ describe("the compose stack", () => {
       const unknown = Object.keys(env).filter((k) => k.startsWith("RISKOMETER_") && !KNOWN.has(k));
       expect(unknown, name).toEqual([]);
       expect(env.RISKOMETER_DATABASE_PASSWORD_FILE).toBe("/run/secrets/postgres_password");
+      expect(env.RISKOMETER_METRICS_TOKEN_FILE).toBe("/run/secrets/metrics_token");
     }
     for (const [name, s] of Object.entries(model.services)) {
       for (const [key, value] of Object.entries(s.environment ?? {})) {
@@ -255,7 +256,7 @@ describe("the compose stack", () => {
     await cp(join(DEPLOY, "make-secrets.sh"), join(copy, "make-secrets.sh"));
     const first = await run("sh", [join(copy, "make-secrets.sh")]);
     expect(first.stdout).toMatch(/made .*postgres_password/);
-    const files = ["postgres_password", "grafana_admin_password"].map((n) =>
+    const files = ["postgres_password", "grafana_admin_password", "metrics_token"].map((n) =>
       join(copy, "secrets", n),
     );
     const values = await Promise.all(files.map((f) => readFile(f, "utf8")));

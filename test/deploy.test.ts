@@ -4,10 +4,12 @@
  * service exports (so no panel stays empty for a misspelt name).
  */
 import { execFile } from "node:child_process";
-import { readFile, readdir } from "node:fs/promises";
+import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FastifyInstance } from "fastify";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 // @ts-expect-error -- a plain script beside the dashboards it writes, without type declarations
 import { dashboards } from "../deploy/grafana/make-dashboards.mjs";
 import { buildApp } from "../src/serving/index.js";
@@ -20,7 +22,7 @@ let app: FastifyInstance;
 
 beforeAll(async () => {
   world = await seedWorld();
-  app = await buildApp(world.ctx, { modelPollMs: 0 });
+  app = await buildApp(world.ctx, { access: "open", modelPollMs: 0 });
 });
 
 afterAll(async () => {
@@ -95,11 +97,21 @@ describe("deployment files", () => {
     }
   });
 
-  it("gives Prometheus a configuration promtool accepts", async () => {
+  it("gives Prometheus a configuration promtool accepts, scraping with the metrics token", async () => {
+    // promtool also checks that the token's file exists: point it at one made here.
+    const dir = await mkdtemp(join(tmpdir(), "riskometer-prom-"));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const text = await readFile(`${DEPLOY}prometheus/prometheus.yml`, "utf8");
+    expect(text).toContain("credentials_file: /run/secrets/metrics_token");
+    await writeFile(join(dir, "metrics_token"), "token");
+    await writeFile(
+      join(dir, "prometheus.yml"),
+      text.replace("/run/secrets/metrics_token", join(dir, "metrics_token")),
+    );
     const result = await new Promise<{ code: number; out: string }>((resolve) =>
       execFile(
         "promtool",
-        ["check", "config", `${DEPLOY}prometheus/prometheus.yml`],
+        ["check", "config", join(dir, "prometheus.yml")],
         (err, stdout, stderr) => resolve({ code: err ? 1 : 0, out: stdout + stderr }),
       ),
     );

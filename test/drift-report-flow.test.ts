@@ -36,7 +36,7 @@ beforeAll(async () => {
     top: 1,
     actor: "drift-test",
   });
-  app = await buildApp(ctx, { modelPollMs: 0 });
+  app = await buildApp(ctx, { access: "open", modelPollMs: 0 });
 }, 120_000);
 
 afterAll(async () => {

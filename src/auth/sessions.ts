@@ -25,7 +25,10 @@ export interface Session {
 /** How long a first admin's sign-in link works. */
 export const SIGN_IN_LINK_MS = 24 * 60 * 60 * 1000;
 
-/** last_seen_at is written at most this often, so reading pages costs no write each time. */
+/**
+ * last_seen_at is written at most this often (or a tenth of the idle time, if shorter), so
+ * reading pages costs no write each time.
+ */
 const TOUCH_EVERY_MS = 60_000;
 
 function secret(): string {
@@ -99,7 +102,7 @@ export class SqlSessionStore {
     const lastSeen = Number(row.last_seen_at);
     const absoluteEnd = createdAt + this.policy.absoluteMs;
     if (now >= absoluteEnd || now >= lastSeen + this.policy.idleMs) return null;
-    if (now - lastSeen >= TOUCH_EVERY_MS) {
+    if (now - lastSeen >= Math.min(TOUCH_EVERY_MS, this.policy.idleMs / 10)) {
       await this.db
         .updateTable("sessions")
         .set({ last_seen_at: now })

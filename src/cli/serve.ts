@@ -1,7 +1,9 @@
 import { Command } from "commander";
 import type { FastifyInstance } from "fastify";
 import { type Config, loadConfig } from "../core/config.js";
-import { openContext } from "../main.js";
+import { AppError } from "../core/index.js";
+import { type AppContext, openContext } from "../main.js";
+import { firstSignInLink, signInLinkLine } from "./first-admin.js";
 import { API_DOCS_PATH, LOOPBACK_HOSTS, allowedHostsFor, buildApp } from "../serving/index.js";
 import { intOption } from "./options.js";
 
@@ -38,11 +40,10 @@ export function withListenOptions(command: Command): Command {
     )
     .option(
       "--host <address>",
-      "address to bind; 0.0.0.0 exposes reads and scoring, which need no token, to the network (default: RISKOMETER_HOST, else 127.0.0.1)",
+      "address to bind, e.g. 0.0.0.0 for every interface (default: RISKOMETER_HOST, else 127.0.0.1)",
     );
 }
 
-/** Listens, and warns when the address is reachable from other machines. */
 /** The host names a server started with these options answers to (see `allowedHostsFor`). */
 export function hostsFor(
   opts: ServeCliOptions,
@@ -51,16 +52,36 @@ export function hostsFor(
   return allowedHostsFor(opts.host ?? config.host, config.allowedHosts);
 }
 
+/**
+ * Refuses open mode on an address other machines can reach: it lets anyone who reaches the
+ * server read and score as a clerk.
+ */
+export function checkAccessMode(opts: ServeCliOptions, config: Pick<Config, "host" | "access">) {
+  const host = opts.host ?? config.host;
+  if (config.access === "open" && !LOOPBACK_HOSTS.includes(host.toLowerCase())) {
+    throw new AppError(
+      "CONFIG_INVALID",
+      `RISKOMETER_ACCESS=open lets anyone who reaches the server read and score applicants, so it is refused on ${host}: listen on 127.0.0.1 (or ::1), or use the default RISKOMETER_ACCESS=secured`,
+    );
+  }
+}
+
+/**
+ * Listens, prints the first admin's one-time sign-in link while no admin can sign in, and says
+ * when anyone reaches the server without credentials (open mode).
+ */
 export async function listen(
   app: FastifyInstance,
   opts: ServeCliOptions,
-  config: Pick<Config, "host" | "port">,
+  ctx: AppContext,
 ): Promise<string> {
-  const host = opts.host ?? config.host;
-  const address = await app.listen({ port: opts.port ?? config.port, host });
-  if (!LOOPBACK_HOSTS.includes(host)) {
+  const host = opts.host ?? ctx.config.host;
+  const address = await app.listen({ port: opts.port ?? ctx.config.port, host });
+  const link = await firstSignInLink(ctx);
+  if (link) process.stdout.write(signInLinkLine(address, link));
+  if (ctx.config.access === "open") {
     process.stderr.write(
-      `riskometer: warning: listening on ${host}; anyone who can reach it can read runs and models and score applicants (changes still need a token)\n`,
+      "riskometer: note: RISKOMETER_ACCESS=open: anyone on this machine reads and scores as the clerk `local`, without signing in\n",
     );
   }
   return address;
@@ -71,10 +92,12 @@ export function serveCommand(): Command {
     new Command("serve")
       .summary("serve the Risk-O-Meter, the scoring API and the web UI")
       .description(
-        "Serve the Risk-O-Meter page, the Runs, Models and Flows pages and the JSON API (scoring with reasons and a decision log, outcomes, tracking, registry, flow runs and triggers; OpenAPI explorer at /api/docs) until stopped (Ctrl-C or SIGTERM). Scores with <RISKOMETER_MODEL_NAME>@champion and follows it when it moves. Runs no flows: `riskometer worker` does (or `up`, which does both). Reads and scoring need no token, so the server binds to 127.0.0.1 unless --host or RISKOMETER_HOST says otherwise; changes (moving aliases, recording outcomes, triggering flows) need an API token.",
+        "Serve the Risk-O-Meter page, the Runs, Models and Flows pages and the JSON API (scoring with reasons and a decision log, outcomes, tracking, registry, flow runs and triggers; OpenAPI explorer at /api/docs) until stopped (Ctrl-C or SIGTERM). Scores with <RISKOMETER_MODEL_NAME>@champion and follows it when it moves. Runs no flows: `riskometer worker` does (or `up`, which does both). Every page and route needs a signed-in user or an API token with the route's role (docs/security.md); on a store where no admin can sign in yet, it prints a one-time sign-in link for the first admin. Binds to 127.0.0.1 unless --host or RISKOMETER_HOST says otherwise.",
       ),
   ).action(async (opts: ServeCliOptions) => {
-    const ctx = await openContext(loadConfig());
+    const config = loadConfig();
+    checkAccessMode(opts, config);
+    const ctx = await openContext(config);
     try {
       for (const run of ctx.reaped) {
         process.stderr.write(`riskometer: run ${run.id} marked ${run.status}: ${run.reason}\n`);
@@ -87,7 +110,7 @@ export function serveCommand(): Command {
       // Registered before listening, so a signal during start-up still closes cleanly.
       const stopped = untilStopSignal();
       try {
-        const address = await listen(app, opts, ctx.config);
+        const address = await listen(app, opts, ctx);
         process.stdout.write(
           `Riskometer is serving at ${address}/ (API documentation: ${address}${API_DOCS_PATH})\nPress Ctrl-C to stop.\n`,
         );

@@ -12,6 +12,7 @@ import { openContext } from "../main.js";
 import { API_DOCS_PATH, buildApp } from "../serving/index.js";
 import {
   type ServeCliOptions,
+  checkAccessMode,
   hostsFor,
   listen,
   untilStopSignal,
@@ -25,10 +26,12 @@ export function upCommand(): Command {
     new Command("up")
       .summary("everything in one process: the Risk-O-Meter, the API and the flows")
       .description(
-        "Serve the Risk-O-Meter, the API and the web pages (as `serve`) and keep the flows' schedules and run them (as `worker`), in one process on the embedded store: the way to start on a laptop. On a fresh install with no model yet, it trains one first, showing progress, and the Risk-O-Meter scores with it as soon as it is registered. Stops on Ctrl-C or SIGTERM after the run under way.",
+        "Serve the Risk-O-Meter, the API and the web pages (as `serve`) and keep the flows' schedules and run them (as `worker`), in one process on the embedded store: the way to start on a laptop. On a fresh install it prints a one-time sign-in link for the first admin, and with no model yet it trains one first, showing progress; the Risk-O-Meter scores with it as soon as it is registered. Stops on Ctrl-C or SIGTERM after the run under way.",
       ),
   ).action(async (opts: ServeCliOptions) => {
-    const ctx = await openContext(loadConfig());
+    const config = loadConfig();
+    checkAccessMode(opts, config);
+    const ctx = await openContext(config);
     const report = workerReporter("riskometer");
     let release: (() => Promise<void>) | null = null;
     try {
@@ -63,7 +66,7 @@ export function upCommand(): Command {
       });
       const stopped = untilStopSignal();
       try {
-        const address = await listen(app, opts, ctx.config);
+        const address = await listen(app, opts, ctx);
         if (await needsFirstModel(ctx)) {
           const run = await trainFirstModel(flows, "up: first model");
           firstRun = run.id;

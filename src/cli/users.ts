@@ -5,6 +5,7 @@ import {
   type IssuedToken,
   type Role,
   type User,
+  checkPassword,
   parseRole,
 } from "../auth/index.js";
 import { AppError } from "../core/index.js";
@@ -63,6 +64,24 @@ function printIssued(issued: IssuedToken): void {
   );
 }
 
+/** The password a command was given on standard input (its first line, as typed). */
+async function passwordFromStdin(): Promise<string> {
+  if (process.stdin.isTTY) {
+    throw new AppError(
+      "INVALID_ARGUMENT",
+      "--password-stdin reads the password from standard input: pipe it in (e.g. from a secret file), it is never taken from the command line",
+    );
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  const password = Buffer.concat(chunks).toString("utf8").split(/\r?\n/)[0] ?? "";
+  checkPassword(password);
+  return password;
+}
+
+const PASSWORD_STDIN_HELP =
+  "read a password for the sign-in page from standard input (at least 12 characters)";
+
 const roleOption = choiceOption("--role", ROLES);
 
 const DAYS_HELP = `days the token works (0: until revoked)`;
@@ -76,20 +95,73 @@ function addCommand(): Command {
     .argument("<name>", "user name (letters, digits, . _ @ -)")
     .requiredOption("--role <role>", `one of ${ROLES.join(", ")}`, roleOption)
     .option("--days <n>", DAYS_HELP, daysOption, DEFAULT_TOKEN_DAYS)
+    .option("--password-stdin", PASSWORD_STDIN_HELP)
     .option("--token <token>", TOKEN_OPTION_HELP)
-    .action(async (name: string, opts: TokenOption & { role: Role; days: number }) => {
+    .action(
+      async (
+        name: string,
+        opts: TokenOption & { role: Role; days: number; passwordStdin?: boolean },
+      ) => {
+        const password = opts.passwordStdin ? await passwordFromStdin() : undefined;
+        await withContext(async (ctx) => {
+          await requireAdmin(ctx, opts.token);
+          const now = ctx.tracking.now();
+          const user = await ctx.users.createUser(name, opts.role, now);
+          if (password !== undefined) await ctx.users.setPassword(user.name, password, now);
+          const issued = await ctx.users.issueToken(
+            user.name,
+            "created with the user",
+            now,
+            opts.days,
+          );
+          print(
+            `created user ${user.name} (${user.role})${password === undefined ? "" : ", who signs in with the password given"}`,
+          );
+          printIssued(issued);
+        });
+      },
+    );
+}
+
+function passwordCommand(): Command {
+  return new Command("password")
+    .description(
+      "Set a user's password for the sign-in page, read from standard input (never from the command line); the user's browser sessions end.",
+    )
+    .argument("<name>", "user name")
+    .requiredOption("--password-stdin", PASSWORD_STDIN_HELP)
+    .option("--token <token>", TOKEN_OPTION_HELP)
+    .action(async (name: string, opts: TokenOption) => {
+      const password = await passwordFromStdin();
       await withContext(async (ctx) => {
         await requireAdmin(ctx, opts.token);
-        const now = ctx.tracking.now();
-        const user = await ctx.users.createUser(name, opts.role, now);
-        const issued = await ctx.users.issueToken(
-          user.name,
-          "created with the user",
-          now,
-          opts.days,
-        );
-        print(`created user ${user.name} (${user.role})`);
-        printIssued(issued);
+        await ctx.users.setPassword(name, password, ctx.tracking.now());
+        print(`set the password of ${name}; their browser sessions have ended`);
+      });
+    });
+}
+
+function linkCommand(): Command {
+  return new Command("link")
+    .description(
+      "Print a one-time sign-in link for a user (it works once, for 24 hours): for a user who has no password yet or forgot it; the page then asks for a new one.",
+    )
+    .argument("<name>", "user name")
+    .option(
+      "--url <base>",
+      "the server's address as users reach it (default: from RISKOMETER_HOST and RISKOMETER_PORT)",
+    )
+    .option("--token <token>", TOKEN_OPTION_HELP)
+    .action(async (name: string, opts: TokenOption & { url?: string }) => {
+      await withContext(async (ctx) => {
+        await requireAdmin(ctx, opts.token);
+        const user = await ctx.users.getUser(name);
+        if (user.disabled) throw new AppError("CONFLICT", `user "${name}" is disabled`);
+        const secret = await ctx.sessions.issueLink(name, ctx.tracking.now());
+        const host = ["0.0.0.0", "::"].includes(ctx.config.host) ? "127.0.0.1" : ctx.config.host;
+        const base = (opts.url ?? `http://${host}:${ctx.config.port}`).replace(/\/+$/, "");
+        print(`one-time sign-in link for ${name} (works once, for 24 hours):`);
+        print(`  ${base}/sign-in/link?token=${secret}`);
       });
     });
 }
@@ -112,6 +184,7 @@ function listCommand(): Command {
               name: user.name,
               role: user.role,
               disabled: user.disabled,
+              hasPassword: user.hasPassword,
               createdAt: isoJson(user.createdAt),
               tokens: tokens.map((t) => ({
                 ...t,
@@ -125,11 +198,12 @@ function listCommand(): Command {
         const now = ctx.tracking.now();
         print(
           formatTable(
-            ["name", "role", "status", "created", "active tokens (until)"],
+            ["name", "role", "status", "password", "created", "active tokens (until)"],
             withTokens.map(({ user, tokens }) => [
               user.name,
               user.role,
               user.disabled ? "disabled" : "active",
+              user.hasPassword ? "set" : "—",
               isoTime(user.createdAt),
               tokens
                 .filter((t) => !t.revoked && (t.expiresAt === null || t.expiresAt > now))
@@ -211,9 +285,9 @@ function revokeCommand(): Command {
 
 export function usersCommand(): Command {
   return new Command("users")
-    .summary("manage users, roles and API tokens")
+    .summary("manage users, roles, passwords and API tokens")
     .description(
-      `Users and their API tokens. Roles, each including the ones before: viewer (reads runs and models), clerk (also scores applicants), approver (also promotes versions to serving), admin (also manages users).
+      `Users, their passwords for the sign-in page, and their API tokens. Roles, each including the ones before: viewer (reads runs and models), clerk (also scores applicants), approver (also promotes versions to serving), admin (also manages users).
 
 Managing users needs an admin's token (--token or RISKOMETER_TOKEN). On a new install no admin exists yet, so the first admin is created without a token:
   riskometer users add <name> --role admin`,
@@ -222,6 +296,8 @@ Managing users needs an admin's token (--token or RISKOMETER_TOKEN). On a new in
     .addCommand(listCommand())
     .addCommand(roleCommand())
     .addCommand(disableCommand())
+    .addCommand(passwordCommand())
+    .addCommand(linkCommand())
     .addCommand(tokenCommand())
     .addCommand(revokeCommand());
 }

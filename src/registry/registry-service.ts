@@ -21,13 +21,14 @@ export interface RegistryServiceOptions {
 }
 
 /**
- * The rule every alias change follows: the serving alias needs an approver and a note saying
- * why, other aliases a clerk. Returns the trimmed note.
+ * The rule every alias change follows: an approver moves aliases (which version serves, or is
+ * challenger, is an approval), and the serving alias needs a note saying why. Returns the
+ * trimmed note.
  */
 function checkMove(actor: User, alias: string, note: string, verb: "move" | "remove"): string {
   checkAlias(alias);
   const serving = alias === SERVING_ALIAS;
-  requireRole(actor, serving ? "approver" : "clerk", `${verb} "${alias}"`);
+  requireRole(actor, "approver", `${verb} "${alias}"`);
   const why = note.trim();
   if (serving && why === "") {
     throw new AppError(

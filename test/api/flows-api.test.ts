@@ -18,7 +18,7 @@ let app: FastifyInstance;
 
 beforeAll(async () => {
   world = await seedWorld();
-  app = await buildApp(world.ctx, { modelPollMs: 0 });
+  app = await buildApp(world.ctx, { access: "open", modelPollMs: 0 });
 });
 
 afterAll(async () => {

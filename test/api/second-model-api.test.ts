@@ -70,7 +70,7 @@ beforeAll(async () => {
   world = await trainedWorld();
   approval = await trainApproval(world.ctx);
   await registerUnserved(world.ctx, UNSERVED);
-  app = await buildApp(world.ctx, { modelPollMs: 0 });
+  app = await buildApp(world.ctx, { access: "open", modelPollMs: 0 });
   rows = await approvalRows();
   const schema = await app.inject(`/api/v1/schema?model=${APPROVAL_MODEL}`);
   columns = schema.json().columns;
@@ -381,7 +381,7 @@ describe("each model on /metrics and in its own drift report", () => {
 
     // Its figures on /metrics carry its name (a new server: this one read the reports less than
     // the 15 s it keeps them ago).
-    const fresh = await buildApp(world.ctx, { modelPollMs: 0 });
+    const fresh = await buildApp(world.ctx, { access: "open", modelPollMs: 0 });
     const metrics = (await fresh.inject("/metrics")).body;
     await fresh.close();
     expect(metrics).toMatch(

@@ -37,14 +37,37 @@ describe("serve command", () => {
     const base = /serving at (http:\/\/127\.0\.0\.1:\d+)/.exec(printed.join(""))?.[1] as string;
     expect(printed.join("")).toContain(`${base}/api/docs`);
 
-    const res = await fetch(`${base}/api/v1/experiments`);
+    // Nobody can sign in on a fresh store: the first admin's one-time link is printed.
+    expect((await fetch(`${base}/api/v1/experiments`)).status).toBe(401);
+    const link = /(http:\/\/127\.0\.0\.1:\d+\/sign-in\/link\?token=\S+)/.exec(
+      printed.join(""),
+    )?.[1];
+    expect(link, printed.join("")).toBeDefined();
+    const opened = await fetch(link as string, { redirect: "manual" });
+    expect(opened.status).toBe(303);
+    expect(opened.headers.get("location")).toBe("/sign-in.html?set-password=1");
+    const cookie = (opened.headers.get("set-cookie") ?? "").split(";")[0];
+    expect(cookie).toMatch(/^riskometer_session=/);
+    const res = await fetch(`${base}/api/v1/experiments`, { headers: { cookie } });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ experiments: [] });
+    // The link works once.
+    const again = await fetch(link as string, { redirect: "manual" });
+    expect(again.headers.get("location")).toBe("/sign-in.html?link=spent");
 
     process.emit("SIGTERM", "SIGTERM");
     await done;
     expect(printed.join("")).toContain("SIGTERM received");
     await expect(fetch(`${base}/api/v1/experiments`)).rejects.toThrow();
     expect(process.listenerCount("SIGTERM")).toBe(listenersBefore);
+  });
+
+  it("refuses open mode on an address other machines reach, before opening anything", async () => {
+    home = await mkdtemp(join(tmpdir(), "riskometer-serve-"));
+    vi.stubEnv("RISKOMETER_HOME", home);
+    vi.stubEnv("RISKOMETER_ACCESS", "open");
+    await expect(
+      serveCommand().parseAsync(["--port", "0", "--host", "0.0.0.0"], { from: "user" }),
+    ).rejects.toThrow(/RISKOMETER_ACCESS=open .* refused on 0\.0\.0\.0/);
   });
 });

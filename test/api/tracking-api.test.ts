@@ -4,7 +4,7 @@
  * problem+json error format, and the OpenAPI document.
  */
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { AppError } from "../../src/core/errors.js";
 import { PACKAGE_VERSION } from "../../src/core/version.js";
 import type { AppContext } from "../../src/main.js";
@@ -17,7 +17,7 @@ let app: FastifyInstance;
 
 beforeAll(async () => {
   world = await seedWorld();
-  app = await buildApp(world.ctx);
+  app = await buildApp(world.ctx, { access: "open" });
 });
 
 afterAll(async () => {
@@ -339,6 +339,8 @@ describe("runs, metrics and artifacts", () => {
   });
 
   it("serves the model file and reference profile, which hold training data, to a clerk only", async () => {
+    const app = await buildApp(world.ctx, { access: "secured" });
+    onTestFinished(() => app.close());
     const run = `/api/v1/runs/${world.runs.forest}/artifacts`;
     const as = (user: "carol" | "victor" | null) =>
       user ? { authorization: `Bearer ${world.tokens[user]}` } : {};
@@ -359,9 +361,14 @@ describe("runs, metrics and artifacts", () => {
     expect(
       (await app.inject({ url: `${run}/model%2Fmodel.json`, headers: as("carol") })).statusCode,
     ).toBe(200);
-    // Plots hold no applicant's data: they stay open to the pages.
+    // Plots hold no applicant's data: a viewer reads them.
     expect(
-      (await app.inject(`/api/v1/runs/${world.runs.gbdt}/artifacts/plots/roc.svg`)).statusCode,
+      (
+        await app.inject({
+          url: `/api/v1/runs/${world.runs.gbdt}/artifacts/plots/roc.svg`,
+          headers: as("victor"),
+        })
+      ).statusCode,
     ).toBe(200);
   });
 
@@ -549,8 +556,10 @@ describe("promotion governance", () => {
     ]);
   });
 
-  it("moves and removes other aliases with the clerk role and no note", async () => {
-    const carol = `Bearer ${world.tokens.carol}`;
+  it("moves and removes other aliases with the approver role and no note, never as a clerk", async () => {
+    const refused = await promote({ version: 1 }, `Bearer ${world.tokens.carol}`, "challenger");
+    expectProblem(refused, 403, "FORBIDDEN");
+    const carol = `Bearer ${world.tokens.bob}`;
     const moved = await promote({ version: 1 }, carol, "challenger");
     expect(moved.statusCode, moved.body).toBe(200);
     const removed = await app.inject({
@@ -573,11 +582,6 @@ describe("promotion governance", () => {
       });
     expectProblem(await remove(world.tokens.victor, { note: "stop" }), 403, "FORBIDDEN");
     expectProblem(await remove(world.tokens.bob), 400, "INVALID_ARGUMENT");
-    expectProblem(
-      await app.inject({ method: "DELETE", url: "/api/v1/models/credit-risk/aliases/champion" }),
-      401,
-      "UNAUTHENTICATED",
-    );
     expect(await registryState()).toEqual(before);
   });
 });
@@ -628,15 +632,28 @@ describe("documentation, pages and failures", () => {
         "GET /api/v1/reports/{id}/report.html",
         "GET /healthz",
         "GET /readyz",
+        "GET /api/v1/session",
+        "POST /api/v1/session",
+        "DELETE /api/v1/session",
+        "PUT /api/v1/session/password",
+        "GET /sign-in/link",
+        "GET /api/v1/users",
       ].sort(),
     );
+    // Every route but the public ones takes a token or a session, and says which role it needs.
+    const credentials = [{ bearerAuth: [] }, { sessionCookie: [] }];
     const put = doc.paths["/api/v1/models/{name}/aliases/{alias}"].put;
-    expect(put.security).toEqual([{ bearerAuth: [] }]);
-    expect(doc.paths["/api/v1/runs"].get.security).toBeUndefined();
-    expect(doc.paths["/api/v1/outcomes"].post.security).toEqual([{ bearerAuth: [] }]);
-    expect(doc.paths["/api/v1/predictions"].post.security).toBeUndefined();
-    expect(doc.paths["/api/v1/flows/{name}/runs"].post.security).toEqual([{ bearerAuth: [] }]);
+    expect(put.security).toEqual(credentials);
+    expect(put).toHaveProperty("description", expect.stringContaining("Needs the approver role."));
+    expect(doc.paths["/api/v1/runs"].get.security).toEqual(credentials);
+    expect(doc.paths["/api/v1/predictions"].post).toHaveProperty(
+      "description",
+      expect.stringContaining("Needs the clerk role."),
+    );
+    expect(doc.paths["/healthz"].get.security).toEqual([]);
+    expect(doc.paths["/api/v1/session"].post.security).toEqual([]);
     expect(doc.components.securitySchemes).toHaveProperty("bearerAuth");
+    expect(doc.components.securitySchemes).toHaveProperty("sessionCookie");
     expect(Object.keys(doc.components.schemas)).toEqual(
       expect.arrayContaining(["Problem", "RunDetail", "ModelVersion", "AliasAuditRecord"]),
     );
@@ -670,7 +687,7 @@ describe("documentation, pages and failures", () => {
         },
       },
     } as unknown as AppContext;
-    const broken = await buildApp(failing);
+    const broken = await buildApp(failing, { access: "open" });
     try {
       const res = await broken.inject("/api/v1/experiments");
       const problem = expectProblem(res, 500, "INTERNAL");
@@ -694,7 +711,7 @@ describe("documentation, pages and failures", () => {
         },
       },
     } as unknown as AppContext;
-    const broken = await buildApp(failing);
+    const broken = await buildApp(failing, { access: "open" });
     try {
       const res = await broken.inject("/api/v1/experiments");
       expect(expectProblem(res, 503, "STORE_UNAVAILABLE").detail).toBe(
@@ -706,7 +723,7 @@ describe("documentation, pages and failures", () => {
   });
 
   it("refuses bodies over the limit and malformed JSON as problems", async () => {
-    const small = await buildApp(world.ctx, { bodyLimit: 256 });
+    const small = await buildApp(world.ctx, { access: "open", bodyLimit: 256 });
     try {
       const big = await small.inject({
         method: "POST",

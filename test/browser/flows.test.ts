@@ -117,7 +117,7 @@ beforeAll(async () => {
   world = await seedWorld();
   store = new SqlFlowStore(world.ctx.database);
   await seedRuns(Date.now());
-  app = await buildApp(world.ctx, { modelPollMs: 0 });
+  app = await buildApp(world.ctx, { access: "open", modelPollMs: 0 });
   base = await app.listen({ host: "127.0.0.1", port: 0 });
   browser = await launchChromium();
   await mkdir(SHOTS, { recursive: true });

@@ -60,7 +60,7 @@ beforeAll(async () => {
     top: 1,
     actor: "monitoring-test",
   });
-  app = await buildApp(ctx, { modelPollMs: 0 });
+  app = await buildApp(ctx, { access: "open", modelPollMs: 0 });
   base = await app.listen({ host: "127.0.0.1", port: 0 });
   browser = await launchChromium();
   await mkdir(SHOTS, { recursive: true });

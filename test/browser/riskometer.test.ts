@@ -54,7 +54,7 @@ async function waitUntilReady(url: string, timeoutMs = 30_000) {
 
 beforeAll(async () => {
   world = await trainedWorld();
-  app = await buildApp(world.ctx, { modelPollMs: 0 });
+  app = await buildApp(world.ctx, { access: "open", modelPollMs: 0 });
   base = await app.listen({ host: "127.0.0.1", port: 0 });
   await waitUntilReady(base);
   browser = await launchChromium();
@@ -544,7 +544,7 @@ describe("Risk-O-Meter with no model serving", () => {
         },
       ),
     );
-    const emptyApp = await buildApp(ctx, { modelPollMs: 0 });
+    const emptyApp = await buildApp(ctx, { access: "open", modelPollMs: 0 });
     empty = {
       ctx,
       app: emptyApp,

@@ -25,7 +25,7 @@ let pageErrors: string[];
 
 beforeAll(async () => {
   world = await seedWorld();
-  app = await buildApp(world.ctx);
+  app = await buildApp(world.ctx, { access: "open" });
   base = await app.listen({ host: "127.0.0.1", port: 0 });
   browser = await launchChromium();
   await mkdir(SHOTS, { recursive: true });

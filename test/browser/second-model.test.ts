@@ -54,7 +54,7 @@ beforeAll(async () => {
   world = await trainedWorld();
   approval = await trainApproval(world.ctx);
   await registerUnserved(world.ctx, UNSERVED);
-  app = await buildApp(world.ctx, { modelPollMs: 0 });
+  app = await buildApp(world.ctx, { access: "open", modelPollMs: 0 });
   base = await app.listen({ host: "127.0.0.1", port: 0 });
   rows = await approvalRows();
   const schema = await (await fetch(`${base}/api/v1/schema?model=${APPROVAL_MODEL}`)).json();

@@ -536,13 +536,23 @@ describe.each(TEST_DATABASES)("metadata store contract: $name", ({ create }) => 
       expect((await registry.resolve("credit@champion")).version).toBe(2);
       expect((await registry.resolve("models:/credit/1")).version).toBe(1);
       expect((await registryStore.getModelVersion("credit", 2)).aliases).toEqual(["champion"]);
-      // A clerk may set other aliases; those need no note.
+      // Other aliases need an approver too, but no note; a clerk may set none.
+      await expectCode(
+        registry.promote({
+          name: "credit",
+          version: 1,
+          alias: "challenger",
+          note: "",
+          actor: await users.getUser("carol"),
+        }),
+        "FORBIDDEN",
+      );
       const challenger = await registry.promote({
         name: "credit",
         version: 1,
         alias: "challenger",
         note: "",
-        actor: await users.getUser("carol"),
+        actor: await users.getUser("bob"),
       });
       expect(challenger.toVersion).toBe(1);
       const audit = await registry.store.listAudit({ name: "credit" });

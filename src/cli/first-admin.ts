@@ -1,0 +1,33 @@
+import type { AppContext } from "../main.js";
+
+/**
+ * The first admin's way in, on a store where no admin can sign in yet (no admin with a password
+ * or a live API token): creates the admin `admin` if there is none, and returns a one-time
+ * sign-in link's secret for them (the page then asks for a password). Null once an admin can
+ * sign in, and in open mode.
+ */
+export async function firstSignInLink(
+  ctx: AppContext,
+  now = Date.now(),
+): Promise<{ user: string; secret: string } | null> {
+  if (ctx.config.access === "open") return null;
+  const users = await ctx.users.listUsers();
+  const admins = users.filter((u) => u.role === "admin" && !u.disabled);
+  if (admins.some((a) => a.hasPassword)) return null;
+  for (const admin of admins) {
+    const tokens = await ctx.users.listTokens(admin.name);
+    if (tokens.some((t) => !t.revoked && (t.expiresAt === null || t.expiresAt > now))) return null;
+  }
+  let name = admins[0]?.name;
+  if (name === undefined) {
+    const taken = new Set(users.map((u) => u.name));
+    name = ["admin", "first-admin", `admin-${now}`].find((n) => !taken.has(n)) as string;
+    await ctx.users.createUser(name, "admin", now);
+  }
+  return { user: name, secret: await ctx.sessions.issueLink(name, now) };
+}
+
+/** The line `serve` and `up` print for it. */
+export function signInLinkLine(address: string, link: { user: string; secret: string }): string {
+  return `No admin can sign in yet: open this one-time link to sign in as ${link.user} and set a password (it works once, for 24 hours):\n  ${address}/sign-in/link?token=${link.secret}\n`;
+}
