@@ -498,7 +498,7 @@ describe("riskometer db", () => {
       const first = await run(["db", "migrate"], {}, fresh);
       expect(first.code, first.stderr).toBe(0);
       expect(first.stdout).toMatch(
-        /applied 5 migration\(s\):\n\s+0001_tracking_and_registry\n\s+0002_decision_log\n\s+0003_flow_runs\n\s+0004_token_expiry\n\s+0005_sign_in/,
+        /applied 6 migration\(s\):\n\s+0001_tracking_and_registry\n\s+0002_decision_log\n\s+0003_flow_runs\n\s+0004_token_expiry\n\s+0005_sign_in\n\s+0006_access_log_and_erasure/,
       );
       const second = await run(["db", "migrate"], {}, fresh);
       expect(second.stdout).toMatch(/up to date, no migration applied/);
@@ -512,6 +512,7 @@ describe("riskometer db", () => {
           { name: "0003_flow_runs", state: "applied" },
           { name: "0004_token_expiry", state: "applied" },
           { name: "0005_sign_in", state: "applied" },
+          { name: "0006_access_log_and_erasure", state: "applied" },
         ],
       });
     } finally {

@@ -7,6 +7,7 @@ import { experimentsCommand } from "./experiments.js";
 import { runsCommand } from "./runs.js";
 import { modelsCommand } from "./models.js";
 import { usersCommand } from "./users.js";
+import { auditCommand } from "./audit.js";
 import { dbCommand } from "./db.js";
 import { serveCommand } from "./serve.js";
 import { upCommand } from "./up.js";
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   program.addCommand(runsCommand());
   program.addCommand(modelsCommand());
   program.addCommand(usersCommand());
+  program.addCommand(auditCommand());
   program.addCommand(serveCommand());
   program.addCommand(upCommand());
   program.addCommand(workerCommand());

@@ -59,6 +59,8 @@ export interface Config {
   readonly lateRuns: "skip" | "latest" | "catch-up";
   /** Called when a flow run fails for good. */
   readonly flowWebhook: string | undefined;
+  /** Decisions older than this many days have their personal fields erased (0 keeps them). */
+  readonly decisionRetentionDays: number;
   /** Finished flow runs older than this many days are deleted (0 keeps them). */
   readonly flowRetentionDays: number;
   /** How often a running flow run says it is alive; six missed beats make it CRASHED. */
@@ -369,6 +371,14 @@ export const SETTINGS = [
       "When the `drift-report` flow runs: an interval (`every 3h`, clock-aligned: 00:00, 03:00 … UTC), a cron expression, or `off`.",
     parse: (raw) => optional(raw) ?? "every 3h",
   } satisfies Setting<"driftSchedule">,
+  {
+    key: "decisionRetentionDays",
+    env: "RISKOMETER_DECISION_RETENTION_DAYS",
+    defaultText: "`0` (keep)",
+    description:
+      "Decisions older than this many days have the applicant's values, reasons and explanation erased by the `retention` flow, run daily at 00:00 UTC while this is above 0; scores, risk, outcome, model, time and the fairness groups stay, so monitoring and fairness reports keep working (docs/security.md).",
+    parse: wholeNumber("RISKOMETER_DECISION_RETENTION_DAYS", 0, 0),
+  } satisfies Setting<"decisionRetentionDays">,
   {
     key: "lateRuns",
     env: "RISKOMETER_LATE_RUNS",

@@ -141,6 +141,7 @@ export function toDecisionRow(d: NewDecision): DecisionRow {
       d.explanation === null || d.explanation === undefined
         ? null
         : toJson("explanation", d, d.explanation),
+    erased_at: null,
   };
 }
 
@@ -168,6 +169,7 @@ export function fromDecisionRow(row: DecisionWithOutcomeRow): Decision {
     threshold: row.threshold,
     reasons: JSON.parse(row.reasons) as unknown[],
     explanation: row.explanation === null ? null : (JSON.parse(row.explanation) as unknown),
+    erasedAt: row.erased_at === null || row.erased_at === undefined ? null : Number(row.erased_at),
     outcome:
       row.outcome === null
         ? null

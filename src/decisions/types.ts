@@ -44,6 +44,11 @@ export interface Outcome {
 /** A stored decision with its outcome, when one has been recorded. */
 export interface Decision extends NewDecision {
   readonly explanation: unknown;
+  /**
+   * When its personal fields were erased (retention or a request), or null: `input` then holds
+   * only the fairness groups, as `{ $groups: { column: group } }`, and `reasons` is empty.
+   */
+  readonly erasedAt: number | null;
   readonly outcome: Outcome | null;
 }
 

@@ -5,6 +5,7 @@ import {
   resolveDatasetSpec,
 } from "../data/index.js";
 import { SqlDecisionStore } from "../decisions/index.js";
+import { DecisionEraser, specOfVersion } from "../decisions/erasure.js";
 import { DEFAULT_TRIALS } from "../ml/index.js";
 import { FairnessCounter } from "../monitoring/fairness.js";
 import { CHART_SAMPLE, ChartSample } from "../monitoring/chart-sample.js";
@@ -21,6 +22,7 @@ import {
   parseReferenceProfile,
   profileFrame,
 } from "../monitoring/reference-profile.js";
+import { AccessLog } from "../auth/access-log.js";
 import type { FlowContext, FlowDefinition } from "./flow-definition.js";
 import { defaultModelName, runTrainFlow } from "./train-flow.js";
 
@@ -245,18 +247,24 @@ export const DRIFT_REPORT_FLOW: FlowDefinition = {
       let bad = 0;
       let sumP = 0;
       for await (const page of window.pages) {
+        // Erased decisions (retention) have no applicant's values left: they count for
+        // prediction drift, quality and fairness (by their kept groups), not for data drift.
+        const live = page.some((d) => d.erasedAt !== null)
+          ? page.filter((d) => d.erasedAt === null)
+          : page;
         const frame: Record<string, (string | null)[] | Float64Array> = {};
         for (const column of columns) {
-          const values = page.map((d) => (d.input as Record<string, unknown>)[column.name]);
+          const values = live.map((d) => (d.input as Record<string, unknown>)[column.name]);
           frame[column.name] =
             column.kind === "numeric"
               ? Float64Array.from(values, (v) => (typeof v === "number" ? v : NaN))
               : values.map((v) => (typeof v === "string" ? v : null));
         }
         const probabilities = Float64Array.from(page, (d) => d.probabilityBad);
-        data?.add(frame);
+        if (live.length > 0) data?.add(frame);
         prediction?.add({ probability_bad: probabilities });
-        page.forEach((d, i) => {
+        live.forEach((d, i) => sample.offer(frame, i, d.probabilityBad));
+        page.forEach((d) => {
           n++;
           sumP += d.probabilityBad;
           if (d.risk === "bad") bad++;
@@ -270,7 +278,6 @@ export const DRIFT_REPORT_FLOW: FlowDefinition = {
             outcomeProbabilities.push(d.probabilityBad);
             threshold ??= d.threshold;
           }
-          sample.offer(frame, i, d.probabilityBad);
         });
       }
       const dataDrift = data?.result() ?? null;
@@ -392,7 +399,62 @@ function jsonSafe<T>(value: T): T {
   ) as T;
 }
 
+const DAY = 24 * HOUR;
+
+/**
+ * `retention`: erases the personal fields of decisions older than the retention period
+ * (RISKOMETER_DECISION_RETENTION_DAYS, or the `days` param), keeping what monitoring needs
+ * (see DecisionEraser). Scheduled daily when a retention period is set.
+ */
+export const RETENTION_FLOW: FlowDefinition = {
+  name: "retention",
+  description:
+    "Erase the applicant's values, reasons and explanation of decisions older than the retention period (RISKOMETER_DECISION_RETENTION_DAYS), keeping scores, risk, outcome, model, time and the fairness groups; each run is in the access log.",
+  params: {
+    days: {
+      type: "integer",
+      description:
+        "erase decisions older than this many days (0: RISKOMETER_DECISION_RETENTION_DAYS)",
+      default: 0,
+      min: 0,
+      max: 36_500,
+    },
+  },
+  maxAttempts: 3,
+  retryDelayMs: 5 * MINUTE,
+  timeoutMs: 6 * HOUR,
+  async run(ctx, params) {
+    const days = Number(params.days) || ctx.app.config.decisionRetentionDays;
+    if (days === 0) {
+      ctx.log("no retention period set (RISKOMETER_DECISION_RETENTION_DAYS=0): nothing erased");
+      return { days: 0, erased: 0 };
+    }
+    const now = Date.now();
+    const before = now - days * DAY;
+    const eraser = new DecisionEraser(ctx.app.database, specOfVersion(ctx.app.registry));
+    const erased = await ctx.step("erase", () =>
+      eraser.erase({ before }, now, (n) => ctx.log(`${n} decisions erased so far`)),
+    );
+    ctx.log(
+      `${erased} decisions older than ${days} days erased (made before ${new Date(before).toISOString()})`,
+    );
+    const log = new AccessLog(ctx.app.database);
+    log.record({
+      at: now,
+      user: "system",
+      role: "system",
+      action: "retention-erase",
+      target: null,
+      status: 200,
+      address: "local",
+      detail: `${erased} decisions older than ${days} days (flow run ${ctx.run.id})`,
+    });
+    await log.close();
+    return { days, before: new Date(before).toISOString(), erased };
+  },
+};
+
 /** The flows this version knows, by name. */
 export const BUILTIN_FLOWS: ReadonlyMap<string, FlowDefinition> = new Map(
-  [RETRAIN_FLOW, DRIFT_REPORT_FLOW].map((f) => [f.name, f]),
+  [RETRAIN_FLOW, DRIFT_REPORT_FLOW, RETENTION_FLOW].map((f) => [f.name, f]),
 );

@@ -21,6 +21,12 @@ export function flowSchedules(ctx: AppContext): Map<string, FlowSchedule> {
   for (const [flow, text, env] of [
     ["retrain", config.retrainSchedule, "RISKOMETER_RETRAIN_SCHEDULE"],
     ["drift-report", config.driftSchedule, "RISKOMETER_DRIFT_SCHEDULE"],
+    // Without a retention period there is nothing to erase: the flow stays unscheduled.
+    [
+      "retention",
+      config.decisionRetentionDays > 0 ? "every 1d" : "off",
+      "RISKOMETER_DECISION_RETENTION_DAYS",
+    ],
   ] as const) {
     if (text.trim().toLowerCase() === "off") continue;
     try {

@@ -160,6 +160,24 @@ export function fairnessOf(
   return counter.result();
 }
 
+/** The key under which an erased decision's input keeps its fairness groups. */
+export const ERASED_GROUPS = "$groups";
+
+/**
+ * The fairness group of each attribute an applicant belongs to (null: none), by column: what an
+ * erased decision keeps of its input, so fairness can still be judged on it.
+ */
+export function groupsOf(
+  attributes: readonly FairnessAttribute[],
+  values: Readonly<Record<string, unknown>>,
+): Record<string, string | null> {
+  const out: Record<string, string | null> = {};
+  for (const a of attributes) {
+    out[a.column] = a.groups.find((g) => inGroup(g, values[a.column]))?.name ?? null;
+  }
+  return out;
+}
+
 /** Whether a value belongs to a group: one of its values, or within its band `[min, max)`. */
 function inGroup(group: FairnessGroup, value: unknown): boolean {
   if (group.values !== undefined) return typeof value === "string" && group.values.includes(value);
@@ -183,9 +201,14 @@ export class FairnessCounter {
   }
 
   add(r: FairnessRow): void {
+    // An erased decision keeps only its groups, by name (see groupsOf).
+    const kept = r.values[ERASED_GROUPS] as Record<string, string | null> | undefined;
     this.attributes.forEach((a, i) => {
       const value = r.values[a.column];
-      const g = a.groups.findIndex((group) => inGroup(group, value));
+      const g =
+        kept !== undefined
+          ? a.groups.findIndex((group) => group.name === kept[a.column])
+          : a.groups.findIndex((group) => inGroup(group, value));
       if (g >= 0) count(this.counts[i][g], r);
     });
   }

@@ -16,7 +16,8 @@ import {
   type User,
 } from "../auth/index.js";
 import { AppError } from "../core/index.js";
-import { type Access, accessOf } from "./routes/roles.js";
+import type { AccessLog } from "../auth/access-log.js";
+import { type Access, AUDITED_ROUTES, accessOf } from "./routes/roles.js";
 
 /** The cookie that carries a browser session's secret. */
 export const SESSION_COOKIE = "riskometer_session";
@@ -32,6 +33,8 @@ export interface AccessOptions {
   readonly sessions: SqlSessionStore;
   /** The bearer token `/metrics` needs; none: `/metrics` is open. */
   readonly metricsToken?: string;
+  /** Where accesses to applicants' data are recorded (AUDITED_ROUTES, sign-ins). */
+  readonly log?: AccessLog;
 }
 
 /** Who calls in open mode without credentials. */
@@ -51,6 +54,18 @@ export interface Caller {
 }
 
 const callers = new WeakMap<FastifyRequest, Caller>();
+const auditNotes = new WeakMap<FastifyRequest, { target?: string | null; detail?: string }>();
+
+/**
+ * What the access log should say of this request beyond its route's parameters: the batch a
+ * scoring made, how many rows (never their values).
+ */
+export function noteForAudit(
+  request: FastifyRequest,
+  note: { target?: string | null; detail?: string },
+): void {
+  auditNotes.set(request, { ...auditNotes.get(request), ...note });
+}
 
 /** The user the access hook let in. */
 export function userOf(request: FastifyRequest): User {
@@ -126,9 +141,54 @@ export class AccessControl {
     route.config = { ...(route.config as object), access } as typeof route.config;
     document(route, access);
     const hook = this.hookFor(access);
+    const action = AUDITED_ROUTES[`${methods[0]} ${route.url}`];
+    if (action !== undefined && this.options.log) {
+      const audit = (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+        this.recordRequest(request, reply.statusCode, action);
+        done();
+      };
+      const after = route.onResponse;
+      route.onResponse =
+        after === undefined ? [audit] : [...(Array.isArray(after) ? after : [after]), audit];
+    }
     if (hook === null) return;
     const own = route.onRequest;
     route.onRequest = own === undefined ? [hook] : [hook, ...(Array.isArray(own) ? own : [own])];
+  }
+
+  private recordRequest(request: FastifyRequest, status: number, action: string): void {
+    const params = (request.params ?? {}) as Record<string, string | undefined>;
+    const body = request.body as { decisionId?: unknown } | undefined;
+    const note = auditNotes.get(request);
+    const target =
+      note?.target !== undefined
+        ? note.target
+        : (params.id ??
+          params.batchId ??
+          (typeof body?.decisionId === "string" ? body.decisionId : null));
+    this.audit(request, action, status, target, note?.detail ?? null);
+  }
+
+  /** Records an access by this request's caller (or `anonymous` before one is known). */
+  audit(
+    request: FastifyRequest,
+    action: string,
+    status: number,
+    target: string | null,
+    detail: string | null,
+    user?: User,
+  ): void {
+    const who = user ?? callers.get(request)?.user;
+    this.options.log?.record({
+      at: Date.now(),
+      user: who?.name ?? "anonymous",
+      role: who?.role ?? "none",
+      action,
+      target,
+      status,
+      address: request.ip,
+      detail,
+    });
   }
 
   private hookFor(access: Access): onRequestHookHandler | null {

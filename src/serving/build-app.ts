@@ -27,6 +27,7 @@ import { flowRoutes } from "./routes/flows.js";
 import { reportRoutes } from "./routes/reports.js";
 import { sessionRoutes } from "./routes/session.js";
 import { AccessControl, SESSION_COOKIE } from "./access.js";
+import { AccessLog } from "../auth/access-log.js";
 
 /**
  * Fastify calls a trailing wildcard `*`; OpenAPI needs a named path parameter, so the document
@@ -247,11 +248,15 @@ export async function buildApp(
     },
   });
 
+  const accessLog = new AccessLog(ctx.database, (e) =>
+    app.log.error({ err: e }, "access log entries not written"),
+  );
   const access = new AccessControl({
     mode: options.access ?? ctx.config.access,
     users: ctx.users,
     sessions: ctx.sessions,
     metricsToken: ctx.config.metricsToken,
+    log: accessLog,
   });
   // Before any route, so that every one is guarded from the route table.
   access.install(app);
@@ -355,12 +360,18 @@ export async function buildApp(
     await models.close();
     // Every decision acknowledged so far is already durable; this waits for those in flight.
     await log.close();
+    await accessLog.close();
   });
   await holder.start();
   if (holder.current() === null) metrics.setModel(ctx.config.modelName, null);
 
   await app.register(fastifyMultipart);
-  await app.register(sessionRoutes, { access, users: ctx.users, sessions: ctx.sessions });
+  await app.register(sessionRoutes, {
+    access,
+    users: ctx.users,
+    sessions: ctx.sessions,
+    log: accessLog,
+  });
   await app.register(runRoutes, { ctx });
   await app.register(modelRoutes, { ctx, onAliasMoved: () => models.checkAll() });
   await app.register(predictionRoutes, {

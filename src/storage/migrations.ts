@@ -17,6 +17,12 @@ export interface DialectProfile {
   /** Statements that make a table refuse UPDATE and DELETE. */
   appendOnly(table: string): string[];
   /**
+   * Statements that loosen a table made by `appendOnly` for one kind of update: setting
+   * `erased_at` once (and the columns a caller erases), with every column in `kept` unchanged.
+   * DELETE stays refused.
+   */
+  erasableOnce(table: string, kept: readonly string[]): string[];
+  /**
    * SQL for the text at `array[index][key]` of a JSON array stored in a text column (NULL when
    * absent). `column`, `index` and `key` are the caller's constants, never user input.
    */
@@ -34,6 +40,10 @@ export const DIALECTS: Record<DialectName, DialectProfile> = {
       `CREATE TRIGGER ${t}_no_delete BEFORE DELETE ON ${t} BEGIN SELECT RAISE(ABORT, '${t} is append-only'); END`,
     ],
     jsonArrayText: (column, index, key) => `json_extract(${column}, '$[${index}].${key}')`,
+    erasableOnce: (t, kept) => [
+      `DROP TRIGGER ${t}_no_update`,
+      `CREATE TRIGGER ${t}_no_update BEFORE UPDATE ON ${t} WHEN NOT (OLD.erased_at IS NULL AND NEW.erased_at IS NOT NULL${kept.map((c) => ` AND NEW.${c} IS OLD.${c}`).join("")}) BEGIN SELECT RAISE(ABORT, '${t} is append-only: only the erasure of personal fields may change a row, once'); END`,
+    ],
   },
   postgres: {
     name: "postgres",
@@ -45,8 +55,27 @@ export const DIALECTS: Record<DialectName, DialectProfile> = {
       `CREATE TRIGGER ${t}_no_change BEFORE UPDATE OR DELETE ON ${t} FOR EACH ROW EXECUTE FUNCTION ${t}_refuse_change()`,
     ],
     jsonArrayText: (column, index, key) => `(${column}::jsonb -> ${index} ->> '${key}')`,
+    erasableOnce: (t, kept) => [
+      `CREATE OR REPLACE FUNCTION ${t}_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF TG_OP = 'UPDATE' AND OLD.erased_at IS NULL AND NEW.erased_at IS NOT NULL${kept.map((c) => ` AND NEW.${c} IS NOT DISTINCT FROM OLD.${c}`).join("")} THEN RETURN NEW; END IF; RAISE EXCEPTION '${t} is append-only: only the erasure of personal fields may change a row, once'; END $$`,
+    ],
   },
 };
+
+/** What erasing a decision keeps: everything but `input`, `reasons` and `explanation`. */
+export const DECISION_KEPT_COLUMNS = [
+  "id",
+  "created_at",
+  "request_id",
+  "batch_id",
+  "row_number",
+  "source",
+  "model_name",
+  "model_version",
+  "risk",
+  "probability_bad",
+  "confidence",
+  "threshold",
+] as const;
 
 /** Numbered migrations; a released migration is never edited, only followed by a new one. */
 export function migrations(d: DialectProfile): Record<string, Migration> {
@@ -362,6 +391,35 @@ export function migrations(d: DialectProfile): Record<string, Migration> {
           .addColumn("expires_at", d.bigint, (c) => c.notNull())
           .addColumn("used_at", d.bigint)
           .execute();
+      },
+    },
+    "0006_access_log_and_erasure": {
+      async up(db: Kysely<unknown>) {
+        // Who read or changed applicants' data, when and from where; never the data itself.
+        await db.schema
+          .createTable("access_log")
+          .addColumn("id", "text", (c) => c.primaryKey().notNull())
+          .addColumn("at", d.bigint, (c) => c.notNull())
+          .addColumn("user_name", "text", (c) => c.notNull())
+          .addColumn("role", "text", (c) => c.notNull())
+          .addColumn("action", "text", (c) => c.notNull())
+          .addColumn("target", "text")
+          .addColumn("status", "integer", (c) => c.notNull())
+          .addColumn("address", "text", (c) => c.notNull())
+          .addColumn("detail", "text")
+          .execute();
+        await db.schema
+          .createIndex("access_log_by_time")
+          .on("access_log")
+          .columns(["at", "id"])
+          .execute();
+        for (const statement of d.appendOnly("access_log")) await sql.raw(statement).execute(db);
+        // Retention and erasure on request: a decision's personal fields may be erased, once;
+        // what monitoring needs stays (scores, risk, model, time, and the fairness groups).
+        await db.schema.alterTable("decisions").addColumn("erased_at", d.bigint).execute();
+        for (const statement of d.erasableOnce("decisions", DECISION_KEPT_COLUMNS)) {
+          await sql.raw(statement).execute(db);
+        }
       },
     },
   };

@@ -186,6 +186,28 @@ export interface DecisionsTable {
   reasons: string;
   /** JSON explanation, when one was computed. */
   explanation: string | null;
+  /**
+   * When the personal fields were erased (retention, or a request): `input` then holds only the
+   * fairness groups (`{"$groups": {column: group}}`), `reasons` is `[]`, `explanation` null.
+   */
+  erased_at: number | null;
+}
+
+/** Who read or changed applicants' data (append-only); never holds the data itself. */
+export interface AccessLogTable {
+  id: string;
+  at: number;
+  user_name: string;
+  role: string;
+  /** score, read-decision, read-batch, download-scored, record-outcome, erase, sign-in, … */
+  action: string;
+  /** The decision, batch or user acted on, if one. */
+  target: string | null;
+  /** The HTTP status answered (200 for work done outside a request). */
+  status: number;
+  /** The client's address (or `local` for the command line and flows). */
+  address: string;
+  detail: string | null;
 }
 
 /** The observed outcome of a decision; written once (append-only like decisions). */
@@ -256,6 +278,7 @@ export interface DatabaseSchema {
   sessions: SessionsTable;
   sign_in_links: SignInLinksTable;
   decisions: DecisionsTable;
+  access_log: AccessLogTable;
   outcomes: OutcomesTable;
   flow_runs: FlowRunsTable;
   flow_logs: FlowLogsTable;

@@ -28,6 +28,7 @@ import {
   openDecisionLog,
 } from "../../src/decisions/index.js";
 import { type Database, openDatabase } from "../../src/storage/index.js";
+import { DecisionEraser } from "../../src/decisions/erasure.js";
 import { TEST_DATABASES, type TestDatabase } from "../support/databases.js";
 import { expectCode } from "../support/expect-code.js";
 
@@ -174,12 +175,13 @@ describe.each(TEST_DATABASES)("decision log contract: $name", ({ name, create })
         explanation: { contributions: [{ feature: "age", value: -0.12 }] },
       });
       await log.append(d);
-      expect(await store.getDecision(d.id)).toEqual({ ...d, outcome: null });
+      expect(await store.getDecision(d.id)).toEqual({ ...d, erasedAt: null, outcome: null });
       const plain = decision();
       await store.appendBatch([plain]);
       expect(await store.getDecision(plain.id)).toEqual({
         ...plain,
         explanation: null,
+        erasedAt: null,
         outcome: null,
       });
       await expectCode(store.getDecision(newDecisionId()), "NOT_FOUND");
@@ -401,6 +403,48 @@ describe.each(TEST_DATABASES)("decision log contract: $name", ({ name, create })
       const kept = await store.getDecision(d.id);
       expect(kept.risk).toBe("good");
       expect(kept.outcome?.outcome).toBe("good");
+    });
+
+    it("lets a decision's personal fields be erased once, and nothing else change", async () => {
+      const d = decision();
+      await log.append(d);
+      await store.recordOutcome(d.id, "bad", "clerk");
+      const eraser = new DecisionEraser(
+        database,
+        async () =>
+          ({
+            fairness: [
+              { column: "age", label: "Age", reference: "old", groups: [{ name: "old", min: 25 }] },
+            ],
+          }) as never,
+      );
+      expect(await eraser.erase({ ids: [d.id] }, 1_000)).toBe(1);
+      const erased = await store.getDecision(d.id);
+      expect(erased).toMatchObject({
+        input: { $groups: { age: "old" } },
+        reasons: [],
+        explanation: null,
+        erasedAt: 1_000,
+        risk: d.risk,
+        probabilityBad: d.probabilityBad,
+        outcome: { outcome: "bad" },
+      });
+      expect(await eraser.erase({ ids: [d.id] }, 2_000)).toBe(0);
+      for (const statement of [
+        sql`UPDATE decisions SET erased_at = NULL, input = ${JSON.stringify(d.input)} WHERE id = ${d.id}`,
+        sql`UPDATE decisions SET erased_at = 3000 WHERE id = ${d.id}`,
+        sql`DELETE FROM decisions WHERE id = ${d.id}`,
+      ]) {
+        await expect(statement.execute(database.db)).rejects.toThrow(/append-only/);
+      }
+      // Erasure may not touch what monitoring keeps.
+      const other = decision();
+      await log.append(other);
+      await expect(
+        sql`UPDATE decisions SET erased_at = 5, probability_bad = 0.99 WHERE id = ${other.id}`.execute(
+          database.db,
+        ),
+      ).rejects.toThrow(/append-only/);
     });
 
     it("counts decisions", async () => {

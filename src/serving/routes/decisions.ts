@@ -8,7 +8,8 @@ import {
   type SqlDecisionStore,
 } from "../../decisions/index.js";
 import type { AppContext } from "../../main.js";
-import { userOf } from "../access.js";
+import { noteForAudit, userOf } from "../access.js";
+import { DecisionEraser, specOfVersion } from "../../decisions/erasure.js";
 import { AppError } from "../../core/errors.js";
 import { modelQuery, withProblems } from "../schemas.js";
 import type { ServingModel } from "../model-holder.js";
@@ -143,6 +144,71 @@ export async function decisionRoutes(app: FastifyInstance, opts: DecisionRouteOp
       },
     },
     async (request) => decisions.getDecision(request.params.id),
+  );
+
+  const eraser = new DecisionEraser(ctx.database, specOfVersion(ctx.registry));
+  app.post<{
+    Body: {
+      decisionIds?: string[];
+      match?: { column: string; value: string | number };
+      note: string;
+    };
+  }>(
+    "/api/v1/decisions/erase",
+    {
+      schema: {
+        tags: ["scoring"],
+        summary: "Erase an applicant's decisions",
+        description:
+          "On an applicant's request: erases the personal fields (the applicant's values, reasons, explanation) of the decisions named by id, or of every decision whose applicant had `value` in `column` (an applicant id, say), keeping scores, risk, outcome, model, time and the fairness groups. A decision already erased is left as it is. The erasure, with its note, goes into the access log.",
+        body: {
+          type: "object",
+          required: ["note"],
+          additionalProperties: false,
+          properties: {
+            decisionIds: {
+              type: "array",
+              items: { type: "string", maxLength: 64 },
+              minItems: 1,
+              maxItems: 10_000,
+            },
+            match: {
+              type: "object",
+              required: ["column", "value"],
+              additionalProperties: false,
+              properties: {
+                column: { type: "string", minLength: 1, maxLength: 128 },
+                value: { type: ["string", "number"] },
+              },
+            },
+            note: {
+              type: "string",
+              minLength: 1,
+              maxLength: 2000,
+              description: "The request being honoured (a ticket number)",
+            },
+          },
+        },
+        response: withProblems({
+          200: {
+            type: "object",
+            properties: { erased: { type: "integer" } },
+          },
+        }),
+      },
+    },
+    async (request) => {
+      const { decisionIds, match, note } = request.body;
+      if (decisionIds === undefined && match === undefined) {
+        throw new AppError("INVALID_ARGUMENT", "name the decisions: decisionIds, or match");
+      }
+      const erased = await eraser.erase({ ids: decisionIds, match });
+      noteForAudit(request, {
+        target: null,
+        detail: `${erased} decisions erased${match ? ` by ${match.column}` : ""}; note: ${note.trim()}`,
+      });
+      return { erased };
+    },
   );
 
   app.post<{ Body: { decisionId: string; outcome: "good" | "bad" } }>(

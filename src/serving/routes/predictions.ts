@@ -1,4 +1,5 @@
 import type { Readable } from "node:stream";
+import { noteForAudit } from "../access.js";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { AppError } from "../../core/errors.js";
 import { MAX_LISTED_ERRORS, readApplicants, readXlsxApplicants } from "../../data/index.js";
@@ -224,12 +225,18 @@ export async function predictionRoutes(app: FastifyInstance, opts: PredictionRou
       };
       const limit = request.query.limit ?? Infinity;
       if (request.isMultipart()) {
-        return answer(await scoreUpload(request, decider, { ...info, source: "file" }, limit));
+        return answer(
+          await scoreUpload(request, decider, { ...info, source: "file" }, limit),
+          request,
+        );
       }
       const body = request.body;
       if (isStream(body)) {
         const batches = readApplicants(limited(body, opts.maxFileBytes), { spec: decider.spec });
-        return answer(await decider.decideFile(batches, { ...info, source: "file" }, limit));
+        return answer(
+          await decider.decideFile(batches, { ...info, source: "file" }, limit),
+          request,
+        );
       }
       if (Array.isArray(body)) {
         if (body.length > MAX_JSON_APPLICANTS) {
@@ -239,7 +246,7 @@ export async function predictionRoutes(app: FastifyInstance, opts: PredictionRou
           );
         }
         // An array is a batch: its decisions keep their row numbers and download as a file.
-        return answer(await decider.decideArray(body, { ...info, source: "api" }, limit));
+        return answer(await decider.decideArray(body, { ...info, source: "api" }, limit), request);
       }
       if (body === null || typeof body !== "object") {
         throw new AppError(
@@ -248,7 +255,9 @@ export async function predictionRoutes(app: FastifyInstance, opts: PredictionRou
         );
       }
       const made = await decider.decideOne(body, { ...info, source: "api" });
-      return { predictions: [predictionOfTuple(made)], errors: [] };
+      const prediction = predictionOfTuple(made);
+      noteForAudit(request, { target: prediction.id, detail: "1 applicant" });
+      return { predictions: [prediction], errors: [] };
     },
   );
 
@@ -314,8 +323,12 @@ function unreadableForm(e: unknown): unknown {
 }
 
 /** The answer for an array or a file. */
-function answer(batch: DecidedBatch) {
+function answer(batch: DecidedBatch, request: FastifyRequest) {
   const rejected = batch.errorCounts.rows;
+  noteForAudit(request, {
+    target: batch.batchId,
+    detail: `${batch.rows} rows: ${batch.scored} scored, ${rejected} rejected`,
+  });
   return {
     batchId: batch.batchId,
     summary: {

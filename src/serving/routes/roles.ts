@@ -58,6 +58,8 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   "GET /api/v1/reports/:id/report.html": "viewer",
 
   "GET /api/v1/users": "admin",
+  "GET /api/v1/access-log": "admin",
+  "POST /api/v1/decisions/erase": "admin",
 };
 
 /** Files of the web UI that hold no data: the sign-in page and every script, style and image. */
@@ -80,3 +82,17 @@ export function accessOf(method: string, url: string): Access | undefined {
   if (/\.(js|css|svg|png|ico|woff2?)$/.test(url)) return "public";
   return undefined;
 }
+
+/**
+ * The routes whose every answer goes into the access log (who, when, from where, which decision
+ * or batch; never the data): those that show, take or change applicants' data.
+ */
+export const AUDITED_ROUTES: Readonly<Record<string, string>> = {
+  "POST /api/v1/predictions": "score",
+  "GET /api/v1/decisions/:id": "read-decision",
+  "POST /api/v1/outcomes": "record-outcome",
+  "GET /api/v1/batches/:batchId/predictions": "read-batch",
+  "GET /api/v1/batches/:batchId/scored.csv": "download-scored",
+  "POST /api/v1/decisions/erase": "erase",
+  "GET /api/v1/access-log": "read-access-log",
+};

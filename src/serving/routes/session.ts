@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import rateLimit from "@fastify/rate-limit";
 import type { Session, SqlSessionStore, SqlUserStore, User } from "../../auth/index.js";
+import type { AccessLog } from "../../auth/access-log.js";
 import { AppError } from "../../core/errors.js";
 import { type AccessControl, LOCAL_USER, SIGN_IN_PAGE, sessionCookie, userOf } from "../access.js";
 import { withProblems } from "../schemas.js";
@@ -9,6 +10,7 @@ export interface SessionRouteOptions {
   readonly access: AccessControl;
   readonly users: SqlUserStore;
   readonly sessions: SqlSessionStore;
+  readonly log: AccessLog;
 }
 
 /** Sign-ins a user name may fail in a row before it is locked for a while (doubling). */
@@ -178,9 +180,11 @@ export async function sessionRoutes(app: FastifyInstance, opts: SessionRouteOpti
         found = await users.checkPassword(user, password);
       } catch (e) {
         throttle.failed(user, now);
+        access.audit(request, "sign-in-failed", 401, user, null);
         throw e;
       }
       throttle.succeeded(user);
+      access.audit(request, "sign-in", 200, found.name, "password", found);
       const previous = (await access.identify(request).catch(() => null))?.sessionSecret;
       const session = await startSession(request, reply, found.name, "password", previous);
       return sessionOut(access, { user: found, session });
@@ -233,6 +237,7 @@ export async function sessionRoutes(app: FastifyInstance, opts: SessionRouteOpti
       }
       await startSession(request, reply, name, "link");
       const user = await users.getUser(name);
+      access.audit(request, "sign-in", 200, name, "one-time link", user);
       return reply.redirect(
         user.hasPassword ? localPath(request.query.next) : `${SIGN_IN_PAGE}?set-password=1`,
         303,
@@ -281,6 +286,67 @@ export async function sessionRoutes(app: FastifyInstance, opts: SessionRouteOpti
       access.forgetSession(who.sessionSecret);
       const session = await startSession(request, reply, user.name, who.session?.via ?? "password");
       return sessionOut(access, { user: await users.getUser(user.name), session });
+    },
+  );
+
+  app.get<{
+    Querystring: { user?: string; action?: string; since?: string; until?: string; limit: number };
+  }>(
+    "/api/v1/access-log",
+    {
+      schema: {
+        tags: ["access"],
+        summary: "Who accessed applicants' data",
+        description:
+          "The access log, newest first: who scored, read a decision or a batch, downloaded a scored file, recorded an outcome, erased decisions or signed in; when, from which address, and on which decision or batch. It never holds an applicant's data. Append-only.",
+        querystring: {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            user: { type: "string", maxLength: 64 },
+            action: { type: "string", maxLength: 64 },
+            since: { type: "string", format: "date-time" },
+            until: { type: "string", format: "date-time" },
+            limit: { type: "integer", minimum: 1, maximum: 10_000, default: 100 },
+          },
+        },
+        response: withProblems({
+          200: {
+            type: "object",
+            properties: {
+              entries: {
+                type: "array",
+                items: {
+                  type: "object",
+                  properties: {
+                    at: { type: "string", format: "date-time" },
+                    user: { type: "string" },
+                    role: { type: "string" },
+                    action: { type: "string" },
+                    target: { type: ["string", "null"] },
+                    status: { type: "integer" },
+                    address: { type: "string" },
+                    detail: { type: ["string", "null"] },
+                  },
+                },
+              },
+            },
+          },
+        }),
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      // What was recorded just before is part of the answer.
+      await opts.log.flush();
+      const entries = await opts.log.list({
+        user: q.user,
+        action: q.action,
+        since: q.since === undefined ? undefined : Date.parse(q.since),
+        until: q.until === undefined ? undefined : Date.parse(q.until),
+        limit: q.limit,
+      });
+      return { entries: entries.map((e) => ({ ...e, at: new Date(e.at).toISOString() })) };
     },
   );
 
