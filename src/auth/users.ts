@@ -148,6 +148,17 @@ export class SqlUserStore {
     return this.getUser(name);
   }
 
+  /**
+   * The user a single sign-on vouched for, with the role the provider's claim gives: created on
+   * their first sign-in, their role kept in step after. A disabled user stays refused.
+   */
+  async signedInBySso(name: string, role: Role, now = Date.now()): Promise<User> {
+    const existing = await this.getUser(name).catch(() => null);
+    if (existing === null) return this.createUser(name, role, now);
+    if (existing.disabled) throw new AppError("FORBIDDEN", `user "${name}" is disabled`);
+    return existing.role === role ? existing : this.setRole(name, role);
+  }
+
   /** Sets (or replaces) a user's password; the user's browser sessions end. */
   async setPassword(name: string, password: string, now = Date.now()): Promise<User> {
     await this.getUser(name);

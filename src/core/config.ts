@@ -45,6 +45,16 @@ export interface Config {
   readonly sessionIdleMinutes: number;
   /** A browser session ends this many hours after sign-in. */
   readonly sessionHours: number;
+  /** The OpenID Connect provider people may sign in with (none: passwords only). */
+  readonly oidcIssuer: string | undefined;
+  readonly oidcClientId: string | undefined;
+  readonly oidcClientSecret: string | undefined;
+  /** Scopes asked of the provider. */
+  readonly oidcScopes: string;
+  /** The claim whose values give the role. */
+  readonly oidcRoleClaim: string;
+  /** `value=role` pairs, comma-separated (empty: the role names themselves). */
+  readonly oidcRoles: string;
   /** Server log level: fatal, error, warn, info, debug, trace or silent. */
   readonly logLevel: string;
   /** When a logged decision counts as durable in a SQLite decision log. */
@@ -269,6 +279,85 @@ export const SETTINGS = [
       "Bearer token Prometheus must send to read `/metrics` (usually `RISKOMETER_METRICS_TOKEN_FILE`, a secret). None set: `/metrics` is open; it holds no personal data.",
     parse: optional,
   } satisfies Setting<"metricsToken">,
+  {
+    key: "oidcIssuer",
+    env: "RISKOMETER_OIDC_ISSUER",
+    defaultText: "none",
+    description:
+      "Issuer URL of an OpenID Connect provider (Keycloak, Entra ID, Okta…) for single sign-on; the sign-in page then offers it next to passwords (docs/security.md).",
+    parse: (raw) => {
+      const text = optional(raw);
+      if (text === undefined) return undefined;
+      let url: URL;
+      try {
+        url = new URL(text);
+      } catch {
+        throw new AppError("CONFIG_INVALID", `RISKOMETER_OIDC_ISSUER="${raw}" is not a URL`);
+      }
+      const local = ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname);
+      if (url.protocol !== "https:" && !(local && url.protocol === "http:")) {
+        throw new AppError(
+          "CONFIG_INVALID",
+          `RISKOMETER_OIDC_ISSUER="${raw}" must be an https URL (http only for a provider on this machine)`,
+        );
+      }
+      return text;
+    },
+  } satisfies Setting<"oidcIssuer">,
+  {
+    key: "oidcClientId",
+    env: "RISKOMETER_OIDC_CLIENT_ID",
+    defaultText: "none",
+    description: "Riskometer's client id at the provider (needed with `RISKOMETER_OIDC_ISSUER`).",
+    parse: (raw, p) => {
+      const id = optional(raw);
+      if (p.oidcIssuer !== undefined && id === undefined) {
+        throw new AppError(
+          "CONFIG_INVALID",
+          "RISKOMETER_OIDC_ISSUER is set but RISKOMETER_OIDC_CLIENT_ID is not: give the client id registered at the provider",
+        );
+      }
+      return id;
+    },
+  } satisfies Setting<"oidcClientId">,
+  {
+    key: "oidcClientSecret",
+    env: "RISKOMETER_OIDC_CLIENT_SECRET",
+    defaultText: "none (a public client, PKCE only)",
+    description:
+      "The client's secret at the provider (usually `RISKOMETER_OIDC_CLIENT_SECRET_FILE`). The redirect URI to register is `<server address>/sign-in/oidc/callback`.",
+    parse: optional,
+  } satisfies Setting<"oidcClientSecret">,
+  {
+    key: "oidcScopes",
+    env: "RISKOMETER_OIDC_SCOPES",
+    defaultText: "`openid profile email`",
+    description:
+      "Scopes asked of the provider; add the one that releases the role claim if it needs one.",
+    parse: (raw) => {
+      const scopes = optional(raw) ?? "openid profile email";
+      if (!scopes.split(/\s+/).includes("openid")) {
+        throw new AppError("CONFIG_INVALID", `RISKOMETER_OIDC_SCOPES="${raw}" must include openid`);
+      }
+      return scopes;
+    },
+  } satisfies Setting<"oidcScopes">,
+  {
+    key: "oidcRoleClaim",
+    env: "RISKOMETER_OIDC_ROLE_CLAIM",
+    defaultText: "`roles`",
+    description:
+      "The claim (in the ID token or from userinfo) whose values give a user's role, e.g. `groups`.",
+    parse: (raw) => optional(raw) ?? "roles",
+  } satisfies Setting<"oidcRoleClaim">,
+  {
+    key: "oidcRoles",
+    env: "RISKOMETER_OIDC_ROLES",
+    defaultText: "the role names",
+    description:
+      "Which claim values give which role, e.g. `risk-admins=admin,risk-approvers=approver,risk-clerks=clerk,staff=viewer`; the highest wins, and a user with none may not sign in. Unset: the values `viewer`, `clerk`, `approver` and `admin` themselves.",
+    parse: (raw) => optional(raw) ?? "",
+  } satisfies Setting<"oidcRoles">,
   {
     key: "sessionIdleMinutes",
     env: "RISKOMETER_SESSION_IDLE_MINUTES",

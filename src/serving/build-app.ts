@@ -28,6 +28,7 @@ import { reportRoutes } from "./routes/reports.js";
 import { sessionRoutes } from "./routes/session.js";
 import { AccessControl, SESSION_COOKIE } from "./access.js";
 import { AccessLog } from "../auth/access-log.js";
+import { OidcSignIn, parseRoleMap } from "../auth/oidc.js";
 
 /**
  * Fastify calls a trailing wildcard `*`; OpenAPI needs a named path parameter, so the document
@@ -209,6 +210,19 @@ function parseUrl(text: string): URL | null {
   }
 }
 
+/** Single sign-on as configured (RISKOMETER_OIDC_*), or null. */
+function oidcOf(config: AppContext["config"]): OidcSignIn | null {
+  if (config.oidcIssuer === undefined || config.oidcClientId === undefined) return null;
+  return new OidcSignIn({
+    issuer: config.oidcIssuer,
+    clientId: config.oidcClientId,
+    clientSecret: config.oidcClientSecret,
+    scopes: config.oidcScopes,
+    roleClaim: config.oidcRoleClaim,
+    roles: parseRoleMap(config.oidcRoles),
+  });
+}
+
 /** Where the interactive API documentation lives; its OpenAPI document is at `<here>/json`. */
 export const API_DOCS_PATH = "/api/docs";
 
@@ -371,6 +385,7 @@ export async function buildApp(
     users: ctx.users,
     sessions: ctx.sessions,
     log: accessLog,
+    oidc: oidcOf(ctx.config),
   });
   await app.register(runRoutes, { ctx });
   await app.register(modelRoutes, { ctx, onAliasMoved: () => models.checkAll() });

@@ -19,6 +19,8 @@ const EXPECTED: Record<string, Needed> = {
   "POST /api/v1/session": "public",
   "DELETE /api/v1/session": "public",
   "GET /sign-in/link": "public",
+  "GET /sign-in/oidc": "public",
+  "GET /sign-in/oidc/callback": "public",
   "PUT /api/v1/session/password": "viewer",
   "GET /api/v1/schema": "viewer",
   "GET /api/v1/experiments": "viewer",

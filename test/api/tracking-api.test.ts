@@ -637,6 +637,10 @@ describe("documentation, pages and failures", () => {
         "DELETE /api/v1/session",
         "PUT /api/v1/session/password",
         "GET /sign-in/link",
+        "GET /sign-in/oidc",
+        "GET /sign-in/oidc/callback",
+        "GET /api/v1/access-log",
+        "POST /api/v1/decisions/erase",
         "GET /api/v1/users",
       ].sort(),
     );

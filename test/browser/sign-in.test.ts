@@ -81,6 +81,7 @@ describe("signing in", () => {
     await signIn("clara", PASSWORD);
     await page.waitForURL(`${base}/`);
     await expect.poll(() => page.locator("#signed-in-user").textContent()).toBe("clara (clerk)");
+    expect(await page.getByRole("link", { name: "Access log" }).count()).toBe(0);
     await expect
       .poll(() => page.locator("#model-status").getAttribute("class"))
       .toContain("is-ready");
@@ -129,6 +130,14 @@ describe("signing in", () => {
     // An admin may move aliases, signed in: the form is there, without a token field.
     expect(await page.locator("#promote-form").isVisible()).toBe(true);
     expect(await page.locator("#promote-token").isVisible()).toBe(false);
+    // An admin reads the access log from the page.
+    await page.getByRole("link", { name: "Access log" }).click();
+    await page.waitForURL(`${base}/access-log.html`);
+    await expect.poll(() => page.locator("#log-body tr").count()).toBeGreaterThan(0);
+    const log = (await page.locator("#log-body").textContent()) ?? "";
+    expect(log).toContain("sign-in");
+    expect(log).toContain("score");
+    await page.screenshot({ path: `${SHOTS}/sign-in-access-log.png`, fullPage: true });
     // The link was spent.
     const again = await fetch(`${base}/sign-in/link?token=${secret}`, { redirect: "manual" });
     expect(again.headers.get("location")).toBe("/sign-in.html?link=spent");

@@ -25,6 +25,17 @@ async function renderHeader() {
       aside.append(" · ", out);
     }
   }
+  // The access log is for admins: its link is there only for them.
+  const nav = document.querySelector(".site-nav ul");
+  if (nav && signedInByCookie(session) && hasRole(session.user?.role, "admin")) {
+    const link = document.createElement("a");
+    link.href = "/access-log.html";
+    link.textContent = "Access log";
+    if (window.location.pathname === "/access-log.html") link.setAttribute("aria-current", "page");
+    const item = document.createElement("li");
+    item.append(link);
+    nav.append(item);
+  }
   // In open mode nobody is signed in: an approver's controls stay, for a typed API token.
   for (const el of session.via === "open" ? [] : document.querySelectorAll("[data-needs-role]")) {
     const needed = /** @type {HTMLElement} */ (el).dataset.needsRole ?? "admin";

@@ -7,7 +7,7 @@
 
 /**
  * @typedef {{ name: string, role: "viewer" | "clerk" | "approver" | "admin", hasPassword: boolean }} SessionUser
- * @typedef {{ signedIn: boolean, access: "secured" | "open", user: SessionUser | null, via: string | null, expiresAt: string | null, csrfToken: string | null }} SessionInfo
+ * @typedef {{ signedIn: boolean, access: "secured" | "open", sso?: boolean, user: SessionUser | null, via: string | null, expiresAt: string | null, csrfToken: string | null }} SessionInfo
  */
 
 const ROLES = ["viewer", "clerk", "approver", "admin"];

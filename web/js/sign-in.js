@@ -100,7 +100,15 @@ async function setPassword(/** @type {SubmitEvent} */ event) {
 async function start() {
   const session = await currentSession();
   const message = $("sign-in-message");
-  if (params.get("link") === "spent") {
+  if (session.sso) {
+    $("sso").hidden = false;
+    /** @type {HTMLAnchorElement} */ ($("sso-link")).href =
+      `/sign-in/oidc?next=${encodeURIComponent(nextPath())}`;
+  }
+  const ssoError = params.get("sso-error");
+  if (ssoError) {
+    showError("sign-in-error", `Single sign-on did not sign you in: ${ssoError}`);
+  } else if (params.get("link") === "spent") {
     message.textContent =
       "That sign-in link was used already or has expired. Sign in with your password, or ask an admin for a new link.";
   } else if (params.has("signed-out")) {

@@ -23,6 +23,8 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   "DELETE /api/v1/session": "public",
   "PUT /api/v1/session/password": "viewer",
   "GET /sign-in/link": "public",
+  "GET /sign-in/oidc": "public",
+  "GET /sign-in/oidc/callback": "public",
 
   "GET /api/v1/schema": "viewer",
   "GET /api/v1/experiments": "viewer",

@@ -2,8 +2,17 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import rateLimit from "@fastify/rate-limit";
 import type { Session, SqlSessionStore, SqlUserStore, User } from "../../auth/index.js";
 import type { AccessLog } from "../../auth/access-log.js";
+import { OIDC_PENDING_MS, type OidcSignIn } from "../../auth/oidc.js";
+import { parse as parseCookie, serialize as serializeCookie } from "cookie";
 import { AppError } from "../../core/errors.js";
-import { type AccessControl, LOCAL_USER, SIGN_IN_PAGE, sessionCookie, userOf } from "../access.js";
+import {
+  type AccessControl,
+  LOCAL_USER,
+  SIGN_IN_PAGE,
+  overTls,
+  sessionCookie,
+  userOf,
+} from "../access.js";
 import { withProblems } from "../schemas.js";
 
 export interface SessionRouteOptions {
@@ -11,7 +20,12 @@ export interface SessionRouteOptions {
   readonly users: SqlUserStore;
   readonly sessions: SqlSessionStore;
   readonly log: AccessLog;
+  /** Single sign-on, when a provider is configured. */
+  readonly oidc: OidcSignIn | null;
 }
+
+/** The cookie that carries a pending single sign-on (state, nonce, PKCE verifier) to the callback. */
+const OIDC_COOKIE = "riskometer_oidc";
 
 /** Sign-ins a user name may fail in a row before it is locked for a while (doubling). */
 const FREE_FAILURES = 5;
@@ -65,7 +79,11 @@ const SESSION_SCHEMA = {
         hasPassword: { type: "boolean" },
       },
     },
-    via: { type: ["string", "null"], description: "password, link, token or open" },
+    via: { type: ["string", "null"], description: "password, link, sso, token or open" },
+    sso: {
+      type: "boolean",
+      description: "Whether single sign-on is offered (GET /sign-in/oidc)",
+    },
     expiresAt: { type: ["string", "null"], format: "date-time" },
     csrfToken: {
       type: ["string", "null"],
@@ -77,10 +95,12 @@ const SESSION_SCHEMA = {
 function sessionOut(
   access: AccessControl,
   who: { user: User; session?: Session; via?: string } | null,
+  sso = false,
 ) {
   return {
     signedIn: who !== null,
     access: access.mode,
+    sso,
     user: who && {
       name: who.user.name,
       role: who.user.role,
@@ -143,10 +163,11 @@ export async function sessionRoutes(app: FastifyInstance, opts: SessionRouteOpti
     },
     async (request) => {
       const who = await access.identify(request);
+      const sso = opts.oidc !== null;
       if (who === null && access.mode === "open") {
-        return sessionOut(access, { user: LOCAL_USER, via: "open" });
+        return sessionOut(access, { user: LOCAL_USER, via: "open" }, sso);
       }
-      return sessionOut(access, who && { ...who, via: who.session ? undefined : "token" });
+      return sessionOut(access, who && { ...who, via: who.session ? undefined : "token" }, sso);
     },
   );
 
@@ -242,6 +263,96 @@ export async function sessionRoutes(app: FastifyInstance, opts: SessionRouteOpti
         user.hasPassword ? localPath(request.query.next) : `${SIGN_IN_PAGE}?set-password=1`,
         303,
       );
+    },
+  );
+
+  /** The callback address the provider sends the browser back to. */
+  const callbackOf = (request: FastifyRequest) =>
+    `${overTls(request) ? "https" : "http"}://${request.headers.host}/sign-in/oidc/callback`;
+  const noSso = () =>
+    new AppError(
+      "NOT_FOUND",
+      "single sign-on is not set up on this server (RISKOMETER_OIDC_ISSUER); sign in with a password",
+    );
+
+  app.get<{ Querystring: { next?: string } }>(
+    "/sign-in/oidc",
+    {
+      schema: {
+        tags: ["access"],
+        summary: "Sign in with the identity provider",
+        description:
+          "Sends the browser to the OpenID Connect provider (authorization code flow with PKCE, state and nonce); it comes back to `/sign-in/oidc/callback`.",
+        querystring: {
+          type: "object",
+          properties: { next: { type: "string", maxLength: 2000 } },
+        },
+      },
+    },
+    async (request, reply) => {
+      if (opts.oidc === null) throw noSso();
+      const { url, pending } = await opts.oidc.start(
+        callbackOf(request),
+        localPath(request.query.next),
+      );
+      reply.header(
+        "set-cookie",
+        serializeCookie(OIDC_COOKIE, pending, {
+          httpOnly: true,
+          sameSite: "lax",
+          secure: overTls(request),
+          path: "/sign-in/oidc",
+          maxAge: OIDC_PENDING_MS / 1000,
+        }),
+      );
+      return reply.redirect(url, 303);
+    },
+  );
+
+  app.get(
+    "/sign-in/oidc/callback",
+    {
+      schema: {
+        tags: ["access"],
+        summary: "Where the identity provider sends the browser back",
+        description:
+          "Exchanges the code (checking state, nonce, the PKCE verifier and the ID token), maps the role claim to a role, creates the user on a first sign-in (or updates the role), starts a session and opens the page asked for.",
+      },
+    },
+    async (request, reply) => {
+      if (opts.oidc === null) throw noSso();
+      const pending = request.headers.cookie
+        ? parseCookie(request.headers.cookie)[OIDC_COOKIE]
+        : undefined;
+      // The pending sign-in is spent either way.
+      const spent = serializeCookie(OIDC_COOKIE, "", {
+        path: "/sign-in/oidc",
+        maxAge: 0,
+        httpOnly: true,
+      });
+      let result;
+      try {
+        result = await opts.oidc.finish(
+          new URL(request.url, `http://${request.headers.host ?? "localhost"}`),
+          pending,
+        );
+      } catch (e) {
+        // A person is at a browser here: the sign-in page says what went wrong.
+        const why = (e as Error).message;
+        reply.header("set-cookie", spent);
+        access.audit(request, "sign-in-failed", 401, null, `sso: ${why}`);
+        return reply.redirect(`${SIGN_IN_PAGE}?sso-error=${encodeURIComponent(why)}`, 303);
+      }
+      const user = await users.signedInBySso(result.name, result.role).catch((e: Error) => e);
+      if (user instanceof Error) {
+        reply.header("set-cookie", spent);
+        access.audit(request, "sign-in-failed", 403, result.name, `sso: ${user.message}`);
+        return reply.redirect(`${SIGN_IN_PAGE}?sso-error=${encodeURIComponent(user.message)}`, 303);
+      }
+      const { secret } = await sessions.start(user.name, "sso");
+      reply.header("set-cookie", [spent, sessionCookie(request, secret)]);
+      access.audit(request, "sign-in", 200, user.name, "sso", user);
+      return reply.redirect(result.next, 303);
     },
   );
 
