@@ -1,9 +1,12 @@
+import { readdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { Readable } from "node:stream";
 import ExcelJS from "exceljs";
+import JSZip from "jszip";
 import { describe, expect, it } from "vitest";
 import { AppError } from "../core/errors.js";
 import { defaultSpec, featureColumns } from "./index.js";
-import { readXlsxApplicants } from "./xlsx.js";
+import { type XlsxLimits, readXlsxApplicants } from "./xlsx.js";
 
 const GERMAN = defaultSpec();
 const GERMAN_COLUMNS = featureColumns(GERMAN);
@@ -40,11 +43,44 @@ async function workbook(rows: (string | number | null)[][]): Promise<Readable> {
   return Readable.from([Buffer.from(await wb.xlsx.writeBuffer())]);
 }
 
-async function readAll(stream: Readable, batchSize?: number) {
+async function readAll(stream: Readable, batchSize?: number, limits?: Partial<XlsxLimits>) {
   const batches = [];
-  for await (const b of readXlsxApplicants(stream, { spec: GERMAN, batchSize })) batches.push(b);
+  for await (const b of readXlsxApplicants(stream, { spec: GERMAN, batchSize, limits })) {
+    batches.push(b);
+  }
   return batches;
 }
+
+const inline = (ref: string, text: string) =>
+  `<c r="${ref}" t="inlineStr"><is><t>${text}</t></is></c>`;
+const cellsOf = (row: number, values: (string | number)[]) =>
+  values
+    .map((v, i) => {
+      const ref = `${String.fromCharCode(65 + (i % 26))}${i >= 26 ? "" : ""}${row}`;
+      return typeof v === "number" ? `<c r="${ref}"><v>${v}</v></c>` : inline(ref, v);
+    })
+    .join("");
+
+/** A workbook written by hand, as a hostile one would be: the sheet's XML as given. */
+async function rawWorkbook(sheetData: string): Promise<Readable> {
+  const zip = new JSZip();
+  zip.file(
+    "xl/workbook.xml",
+    '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="a" sheetId="1" r:id="rId1"/></sheets></workbook>',
+  );
+  zip.file(
+    "xl/_rels/workbook.xml.rels",
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>',
+  );
+  zip.file(
+    "xl/worksheets/sheet1.xml",
+    `<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>${sheetData}</sheetData></worksheet>`,
+  );
+  return Readable.from([await zip.generateAsync({ type: "nodebuffer", compression: "DEFLATE" })]);
+}
+
+const headerRow = `<row r="1">${cellsOf(1, HEADER)}</row>`;
+const goodRow = (r: number) => `<row r="${r}">${cellsOf(r, GOOD)}</row>`;
 
 describe("readXlsxApplicants", () => {
   it("validates the first sheet's rows like CSV rows: good rows kept, bad ones reported by row and column", async () => {
@@ -84,5 +120,56 @@ describe("readXlsxApplicants", () => {
     await expect(readAll(Readable.from([Buffer.from("PK-not-really")]))).rejects.toMatchObject({
       code: "PARSE_ERROR",
     });
+  });
+
+  it("reads a hand-written sheet: inline and shared strings, numbers, rows by their number", async () => {
+    const batches = await readAll(await rawWorkbook(`${headerRow}${goodRow(2)}${goodRow(5)}`));
+    expect(batches[0].table.n).toBe(2);
+    expect(Array.from(batches[0].rowNumbers)).toEqual([1, 2]);
+  });
+
+  it("refuses a workbook that expands past its limit (a zip bomb), before reading it all", async () => {
+    // 40,000 rows of the same cells: about 17 MB of XML that deflates to a few hundred kB.
+    const rows = Array.from({ length: 40_000 }, (_, i) => goodRow(i + 2)).join("");
+    const bomb = await rawWorkbook(`${headerRow}${rows}`);
+    await expect(readAll(bomb, 8192, { bytes: 4_000_000 })).rejects.toMatchObject({
+      code: "FILE_TOO_LARGE",
+      message: expect.stringMatching(/expands to more than the server accepts/),
+    });
+  });
+
+  it("bounds the rows and the columns a sheet may have", async () => {
+    const rows = Array.from({ length: 12 }, (_, i) => goodRow(i + 2)).join("");
+    await expect(
+      readAll(await rawWorkbook(`${headerRow}${rows}`), 8192, { rows: 10 }),
+    ).rejects.toMatchObject({
+      code: "FILE_TOO_LARGE",
+      message: expect.stringMatching(/more than 10 rows/),
+    });
+    const wide = `${headerRow}<row r="2"><c r="XFE2"><v>1</v></c></row>`;
+    await expect(readAll(await rawWorkbook(wide))).rejects.toMatchObject({
+      code: "FILE_TOO_LARGE",
+      message: expect.stringMatching(/column 16385/),
+    });
+    // A cell far to the right of the header is not read at all (no row of 16,000 cells).
+    const far = `${headerRow}<row r="2">${cellsOf(2, GOOD)}<c r="XFD2"><v>7</v></c></row>`;
+    expect((await readAll(await rawWorkbook(far)))[0].table.n).toBe(1);
+  });
+
+  it("refuses rows that repeat or go back, which would make more rows than the sheet has", async () => {
+    const repeated = `${headerRow}${goodRow(2)}${goodRow(2)}`;
+    await expect(readAll(await rawWorkbook(repeated))).rejects.toMatchObject({
+      code: "PARSE_ERROR",
+      message: expect.stringMatching(/row 2 comes after row 2/),
+    });
+  });
+
+  it("leaves nothing in the temporary folder, read to the end or refused", async () => {
+    const before = new Set(await readdir(tmpdir()));
+    await readAll(await workbook([HEADER, ...Array.from({ length: 50 }, () => GOOD)]));
+    await readAll(await workbook([["age"], [1]])).catch(() => null);
+    // The spreadsheet library's reader spooled sheets to tmp-* files and left them there.
+    const added = (await readdir(tmpdir())).filter((f) => !before.has(f));
+    expect(added.filter((f) => f.startsWith("tmp-"))).toEqual([]);
   });
 });

@@ -50,6 +50,8 @@ const EXPECTED: Record<string, Needed> = {
   "GET /api/v1/reports/{id}": "viewer",
   "GET /api/v1/reports/{id}/report.html": "viewer",
   "GET /api/v1/users": "admin",
+  "GET /api/v1/access-log": "admin",
+  "POST /api/v1/decisions/erase": "admin",
 };
 
 const ROLES = ["viewer", "clerk", "approver", "admin"] as const;

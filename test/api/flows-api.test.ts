@@ -33,23 +33,26 @@ describe("flows API", () => {
     const res = await app.inject({ method: "GET", url: "/api/v1/flows" });
     expect(res.statusCode).toBe(200);
     const { flows } = res.json() as { flows: Record<string, unknown>[] };
-    expect(flows.map((f) => f.name)).toEqual(["retrain", "drift-report"]);
-    const [retrain, drift] = flows as {
-      schedule: { text: string; description: string };
-      nextRun: string;
+    expect(flows.map((f) => f.name)).toEqual(["retrain", "drift-report", "retention"]);
+    const [retrain, drift, retention] = flows as {
+      schedule: { text: string; description: string } | null;
+      nextRun: string | null;
       latePolicy: string;
       params: Record<string, { type: string; default: unknown }>;
     }[];
     expect(retrain.schedule).toEqual({ text: "0 2 * * 0", description: "cron 0 2 * * 0 (UTC)" });
     // Sunday 02:00 UTC, in the future.
-    const next = new Date(retrain.nextRun);
+    const next = new Date(retrain.nextRun as string);
     expect(next.getUTCDay()).toBe(0);
     expect(next.getUTCHours()).toBe(2);
     expect(next.getTime()).toBeGreaterThan(Date.now());
     expect(retrain.latePolicy).toBe("latest");
     expect(retrain.params.trials).toMatchObject({ type: "integer", default: 20 });
-    expect(drift.schedule.description).toBe("every 3 h");
-    expect(new Date(drift.nextRun).getUTCHours() % 3).toBe(0);
+    expect(drift.schedule?.description).toBe("every 3 h");
+    expect(new Date(drift.nextRun as string).getUTCHours() % 3).toBe(0);
+    // No retention period is set: nothing to erase, so no schedule.
+    expect(retention).toMatchObject({ schedule: null, nextRun: null });
+    expect(retention.params.days).toMatchObject({ type: "integer", default: 0 });
   });
 
   it("lets an approver trigger a run with parameters, and refuses others, naming the problem", async () => {
