@@ -5,9 +5,11 @@
  * lowering a route's role in ROUTE_ACCESS fails this test, and so does a route added without
  * an entry here.
  */
+import { readFileSync } from "node:fs";
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../src/serving/index.js";
+import { ROUTE_ACCESS } from "../../src/serving/routes/roles.js";
 import { type SeededWorld, seedWorld } from "./fixtures.js";
 
 type Needed = "public" | "viewer" | "clerk" | "approver" | "admin";
@@ -175,6 +177,20 @@ describe("every route has a role", () => {
       headers: { authorization: `Bearer ${tokens.viewer}` },
     });
     expect(other.statusCode).toBe(200);
+  });
+});
+
+describe("docs/security.md", () => {
+  it("lists every route with the role the route table gives it", () => {
+    const doc = readFileSync(new URL("../../docs/security.md", import.meta.url), "utf8");
+    const rows = [...doc.matchAll(/^\| (GET|POST|PUT|DELETE) +\| `([^`]+)` +\| (\w+) +\|$/gm)].map(
+      (m) => [`${m[1]} ${m[2]}`, m[3]],
+    );
+    const table = Object.entries(ROUTE_ACCESS).map(([route, access]) => [
+      route.replace(/:(\w+)/g, "{$1}").replace("*", "{path}"),
+      access,
+    ]);
+    expect(rows).toEqual(table);
   });
 });
 
