@@ -153,6 +153,11 @@ describe("signing in", () => {
     await expect
       .poll(() => page.locator('section[aria-labelledby="promote-heading"]').isHidden())
       .toBe(true);
+    // The Risk-O-Meter says why a viewer cannot score, instead of offering forms that fail.
+    await page.getByRole("link", { name: "Risk-O-Meter" }).click();
+    await page.waitForURL(`${base}/`);
+    await expect.poll(() => page.locator("#role-note").isVisible()).toBe(true);
+    expect(await page.locator("#scoring").isHidden()).toBe(true);
     expect(unexpectedErrors(pageErrors)).toEqual([]);
   });
 });

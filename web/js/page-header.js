@@ -1,7 +1,8 @@
 // @ts-check
 /**
  * The part of every page's header that depends on who is signed in: the user and role with a
- * sign-out button, and the page's controls the role may not use hidden (`data-needs-role`).
+ * sign-out button, and the page's controls the role may not use hidden (`data-needs-role`), with
+ * what to say instead shown to that role (`data-unless-role`).
  * Controls marked `data-token-field` (a typed API token) go away for a user signed in here.
  */
 import { currentSession, hasRole, signOut, signedInByCookie } from "./session.js";
@@ -40,6 +41,11 @@ async function renderHeader() {
   for (const el of session.via === "open" ? [] : document.querySelectorAll("[data-needs-role]")) {
     const needed = /** @type {HTMLElement} */ (el).dataset.needsRole ?? "admin";
     if (!hasRole(session.user?.role, needed)) /** @type {HTMLElement} */ (el).hidden = true;
+  }
+  // What to say instead, to a role below it.
+  for (const el of session.via === "open" ? [] : document.querySelectorAll("[data-unless-role]")) {
+    const needed = /** @type {HTMLElement} */ (el).dataset.unlessRole ?? "admin";
+    /** @type {HTMLElement} */ (el).hidden = hasRole(session.user?.role, needed);
   }
   if (signedInByCookie(session)) {
     for (const el of document.querySelectorAll("[data-token-field]")) {
