@@ -90,6 +90,8 @@ describe("the access log", () => {
     const read = await app.inject({ url: `/api/v1/decisions/${ids[0]}`, headers: as(clerk) });
     expect(read.statusCode).toBe(200);
     const applicant = read.json().input as Record<string, unknown>;
+    // Each decision says who scored it; the log counts the scoring requests.
+    expect(read.json().scoredBy).toBe("clara");
     const entries = await accessLog();
     const score = entries.find((e) => e.action === "score");
     expect(score).toMatchObject({ user: "clara", role: "clerk", status: 200 });

@@ -48,7 +48,7 @@ describe("decision rows", () => {
     expect(row.input).toBe('{"age":30,"purpose":"car (new)"}');
     expect(
       fromDecisionRow({ ...row, outcome: null, recorded_at: null, recorded_by: null }),
-    ).toEqual({ ...DECISION, erasedAt: null, outcome: null });
+    ).toEqual({ ...DECISION, scoredBy: null, erasedAt: null, outcome: null });
   });
 
   it("names the field a malformed decision gets wrong", () => {

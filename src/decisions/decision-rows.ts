@@ -29,6 +29,7 @@ export const DECISION_COLUMNS = [
   "threshold",
   "reasons",
   "explanation",
+  "scored_by",
 ] as const satisfies readonly (keyof DecisionRow)[];
 
 /** A row's values in `DECISION_COLUMNS` order: half the cost of an object to pass to a worker. */
@@ -49,6 +50,7 @@ export function decisionValues(r: DecisionRow): DecisionTuple {
     r.threshold,
     r.reasons,
     r.explanation,
+    r.scored_by,
   ];
 }
 
@@ -142,6 +144,7 @@ export function toDecisionRow(d: NewDecision): DecisionRow {
         ? null
         : toJson("explanation", d, d.explanation),
     erased_at: null,
+    scored_by: d.scoredBy ?? null,
   };
 }
 
@@ -160,6 +163,7 @@ export function fromDecisionRow(row: DecisionWithOutcomeRow): Decision {
     batchId: row.batch_id,
     rowNumber: row.row_number,
     source: row.source as DecisionSource,
+    scoredBy: row.scored_by ?? null,
     modelName: row.model_name,
     modelVersion: row.model_version,
     input: JSON.parse(row.input) as Record<string, unknown>,

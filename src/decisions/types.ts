@@ -19,6 +19,8 @@ export interface NewDecision {
   /** 1-based data row within the batch; null when `batchId` is null. */
   readonly rowNumber: number | null;
   readonly source: DecisionSource;
+  /** The user who scored it (the API token's or the session's); null when not known. */
+  readonly scoredBy?: string | null;
   readonly modelName: string;
   readonly modelVersion: number;
   /** The applicant as given, with canonical field names (stored as JSON). */

@@ -42,6 +42,8 @@ export interface DecisionRequest {
   readonly source: DecisionSource;
   /** Also explain `good` decisions; `bad` ones always are. */
   readonly explainGood: boolean;
+  /** The user who scores, recorded with each decision. */
+  readonly scoredBy?: string | null;
 }
 
 /** The decisions of an array or a file. */
@@ -297,5 +299,6 @@ function contextOf(request: DecisionRequest, batchId: string | null): DecisionCo
     createdAt: request.createdAt,
     source: request.source,
     batchId,
+    scoredBy: request.scoredBy ?? null,
   };
 }

@@ -47,6 +47,7 @@ const context: DecisionContext = {
   createdAt: 1_700_000_000_123,
   source: "file",
   batchId: "0190a6e2-5b1c-7a3f-9d2e-4c8b1a7f3e60",
+  scoredBy: "clara",
 };
 
 /** The decision built the long way, from the model and the spec, without the encoder. */
@@ -76,6 +77,7 @@ function expectedDecision(
     batchId: context.batchId,
     rowNumber: at.rowNumber,
     source: context.source,
+    scoredBy: context.scoredBy,
     modelName: "credit",
     modelVersion: 2,
     input: { ...input, ...at.extras },

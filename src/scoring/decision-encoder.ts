@@ -10,6 +10,8 @@ export interface DecisionContext {
   readonly source: DecisionSource;
   /** The array or file the decisions belong to; null for a single applicant. */
   readonly batchId: string | null;
+  /** The user who scores (null: not known). */
+  readonly scoredBy: string | null;
 }
 
 /** Which registered model version decides. */
@@ -103,6 +105,7 @@ export class DecisionEncoder {
       scorer.threshold,
       reasons,
       null,
+      context.scoredBy,
     ];
   }
 }

@@ -54,16 +54,19 @@ export interface Caller {
 }
 
 const callers = new WeakMap<FastifyRequest, Caller>();
-const auditNotes = new WeakMap<FastifyRequest, { target?: string | null; detail?: string }>();
+interface AuditNote {
+  target?: string | null;
+  detail?: string;
+  /** A scoring request's counts. */
+  counts?: { rows: number; scored: number; rejected: number };
+}
+const auditNotes = new WeakMap<FastifyRequest, AuditNote>();
 
 /**
  * What the access log should say of this request beyond its route's parameters: the batch a
  * scoring made, how many rows (never their values).
  */
-export function noteForAudit(
-  request: FastifyRequest,
-  note: { target?: string | null; detail?: string },
-): void {
+export function noteForAudit(request: FastifyRequest, note: AuditNote): void {
   auditNotes.set(request, { ...auditNotes.get(request), ...note });
 }
 
@@ -160,6 +163,21 @@ export class AccessControl {
     const params = (request.params ?? {}) as Record<string, string | undefined>;
     const body = request.body as { decisionId?: unknown } | undefined;
     const note = auditNotes.get(request);
+    if (action === "score") {
+      const who = callers.get(request)?.user;
+      this.options.log?.recordScoring({
+        at: Date.now(),
+        user: who?.name ?? "anonymous",
+        role: who?.role ?? "none",
+        status,
+        address: request.ip,
+        target: note?.target ?? null,
+        rows: note?.counts?.rows ?? 0,
+        scored: note?.counts?.scored ?? 0,
+        rejected: note?.counts?.rejected ?? 0,
+      });
+      return;
+    }
     const target =
       note?.target !== undefined
         ? note.target

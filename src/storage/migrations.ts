@@ -75,6 +75,7 @@ export const DECISION_KEPT_COLUMNS = [
   "probability_bad",
   "confidence",
   "threshold",
+  "scored_by",
 ] as const;
 
 /** Numbered migrations; a released migration is never edited, only followed by a new one. */
@@ -417,6 +418,8 @@ export function migrations(d: DialectProfile): Record<string, Migration> {
         // Retention and erasure on request: a decision's personal fields may be erased, once;
         // what monitoring needs stays (scores, risk, model, time, and the fairness groups).
         await db.schema.alterTable("decisions").addColumn("erased_at", d.bigint).execute();
+        // Who scored each decision, written with it (the access log counts scoring requests).
+        await db.schema.alterTable("decisions").addColumn("scored_by", "text").execute();
         for (const statement of d.erasableOnce("decisions", DECISION_KEPT_COLUMNS)) {
           await sql.raw(statement).execute(db);
         }

@@ -191,6 +191,8 @@ export interface DecisionsTable {
    * fairness groups (`{"$groups": {column: group}}`), `reasons` is `[]`, `explanation` null.
    */
   erased_at: number | null;
+  /** The user who scored it; null for decisions made before users were recorded. */
+  scored_by: string | null;
 }
 
 /** Who read or changed applicants' data (append-only); never holds the data itself. */

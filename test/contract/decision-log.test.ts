@@ -175,12 +175,18 @@ describe.each(TEST_DATABASES)("decision log contract: $name", ({ name, create })
         explanation: { contributions: [{ feature: "age", value: -0.12 }] },
       });
       await log.append(d);
-      expect(await store.getDecision(d.id)).toEqual({ ...d, erasedAt: null, outcome: null });
+      expect(await store.getDecision(d.id)).toEqual({
+        ...d,
+        scoredBy: null,
+        erasedAt: null,
+        outcome: null,
+      });
       const plain = decision();
       await store.appendBatch([plain]);
       expect(await store.getDecision(plain.id)).toEqual({
         ...plain,
         explanation: null,
+        scoredBy: null,
         erasedAt: null,
         outcome: null,
       });

@@ -1,5 +1,5 @@
 import type { Readable } from "node:stream";
-import { noteForAudit } from "../access.js";
+import { noteForAudit, userOf } from "../access.js";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { AppError } from "../../core/errors.js";
 import { MAX_LISTED_ERRORS, readApplicants, readXlsxApplicants } from "../../data/index.js";
@@ -222,6 +222,7 @@ export async function predictionRoutes(app: FastifyInstance, opts: PredictionRou
         requestId: request.id,
         createdAt: Date.now(),
         explainGood: request.query.reasons === "all",
+        scoredBy: userOf(request).name,
       };
       const limit = request.query.limit ?? Infinity;
       if (request.isMultipart()) {
@@ -256,7 +257,7 @@ export async function predictionRoutes(app: FastifyInstance, opts: PredictionRou
       }
       const made = await decider.decideOne(body, { ...info, source: "api" });
       const prediction = predictionOfTuple(made);
-      noteForAudit(request, { target: prediction.id, detail: "1 applicant" });
+      noteForAudit(request, { target: prediction.id, counts: { rows: 1, scored: 1, rejected: 0 } });
       return { predictions: [prediction], errors: [] };
     },
   );
@@ -327,7 +328,7 @@ function answer(batch: DecidedBatch, request: FastifyRequest) {
   const rejected = batch.errorCounts.rows;
   noteForAudit(request, {
     target: batch.batchId,
-    detail: `${batch.rows} rows: ${batch.scored} scored, ${rejected} rejected`,
+    counts: { rows: batch.rows, scored: batch.scored, rejected },
   });
   return {
     batchId: batch.batchId,
