@@ -8,6 +8,20 @@
  * comes due (that is when the worker creates a run).
  */
 import { wireTokenField } from "./token-field.js";
+import {
+  ACTIVE_STATES,
+  LOG_TIME,
+  durationText,
+  fact,
+  formatSeconds,
+  ms,
+  muted,
+  relativeEl,
+  shortTimeEl,
+  updateRelativeTimes,
+  wideFact,
+} from "./flows-format.js";
+import { clearInvalid, fieldNamed, formParams, markInvalid, paramField } from "./flows-params.js";
 import { api } from "./api.js";
 import {
   formatDuration,
@@ -26,8 +40,6 @@ const MAX_WAIT_MS = 3_600_000;
 /** A slot's run appears once the worker sees it due: look a little after the slot. */
 const SLOT_GRACE_MS = 3000;
 const HISTORY_LIMIT = 50;
-/** States a run can still leave: while one is shown, the page keeps looking. */
-const ACTIVE_STATES = new Set(["SCHEDULED", "PENDING", "RUNNING"]);
 
 /** What each late-run policy does with slots missed while nothing ran (the config's wording). */
 const LATE_POLICY_TEXT = {
@@ -93,78 +105,6 @@ const state = {
   submitting: false,
 };
 
-// ---- small formats -------------------------------------------------------------------------
-
-const ms = (iso) => (iso === null || iso === undefined ? null : Date.parse(iso));
-
-/**
- * How far a time is from now, roughly: the absolute time sits next to it.
- *
- * @example relativeTime(Date.now() + 2 * 3600e3) // "in 2 h"
- */
-function relativeTime(at, now = Date.now()) {
-  const diff = at - now;
-  const abs = Math.abs(diff);
-  if (abs < 60_000) return diff >= 0 ? "in under a minute" : "just now";
-  const minutes = Math.round(abs / 60_000);
-  const hours = Math.round(abs / 3_600_000);
-  const text =
-    minutes < 60 ? `${minutes} min` : hours < 36 ? `${hours} h` : `${Math.round(hours / 24)} days`;
-  return diff >= 0 ? `in ${text}` : `${text} ago`;
-}
-
-/** A relative time that the page keeps current while it is open (see updateRelativeTimes). */
-function relativeEl(at) {
-  return h("span", { class: "relative muted", "data-at": String(at) }, `(${relativeTime(at)})`);
-}
-
-function updateRelativeTimes() {
-  for (const el of document.querySelectorAll("[data-at]")) {
-    el.textContent = `(${relativeTime(Number(/** @type {HTMLElement} */ (el).dataset.at))})`;
-  }
-}
-
-/** e.g. 7200 → "2 h", 5400 → "1 h 30 min". */
-function formatSeconds(seconds) {
-  const minutes = Math.round(seconds / 60);
-  if (seconds < 60) return `${seconds} s`;
-  if (minutes < 60) return `${minutes} min`;
-  const rest = minutes % 60;
-  return `${Math.floor(minutes / 60)} h${rest ? ` ${rest} min` : ""}`;
-}
-
-/**
- * A run's duration; a run under way counts up to now. The table's cell is short (the state
- * badge beside it says the run goes on); the details say "so far".
- */
-function durationText(run, { soFar = false } = {}) {
-  if (run.durationSeconds === null || run.durationSeconds === undefined) return "—";
-  const text = formatDuration(0, run.durationSeconds * 1000);
-  return soFar && ACTIVE_STATES.has(run.state) ? `${text} so far` : text;
-}
-
-const SHORT_TIME = new Intl.DateTimeFormat(undefined, {
-  month: "short",
-  day: "2-digit",
-  hour: "2-digit",
-  minute: "2-digit",
-});
-
-/** Like timeEl, without the year when it is this year's: table cells stay on one line. */
-function shortTimeEl(at) {
-  if (new Date(at).getFullYear() !== new Date().getFullYear()) return timeEl(at);
-  const iso = new Date(at).toISOString();
-  return h("time", { datetime: iso, title: iso }, SHORT_TIME.format(new Date(at)));
-}
-
-const LOG_TIME = new Intl.DateTimeFormat(undefined, {
-  hour: "2-digit",
-  minute: "2-digit",
-  second: "2-digit",
-});
-
-const muted = (text) => h("span", { class: "muted" }, text);
-
 /**
  * Opens a run in place on a plain click; other clicks (new tab, new window) follow the link.
  * The short id is what shows; the name says what the link does.
@@ -185,17 +125,6 @@ function runLink(id) {
     },
     shortId(id),
   );
-}
-
-function fact(label, ...value) {
-  return h("div", {}, h("dt", {}, label), h("dd", {}, ...value));
-}
-
-/** A fact with a long value (a full id) that takes two columns of the details. */
-function wideFact(label, ...value) {
-  const el = fact(label, ...value);
-  el.className = "wide";
-  return el;
 }
 
 // ---- URL state -----------------------------------------------------------------------------
@@ -663,70 +592,6 @@ function selectedFlow() {
   return state.flows.find((f) => f.name === els.flow.value) ?? null;
 }
 
-/** e.g. "whole number, 1–500, default 20". */
-function paramRules(spec) {
-  const parts = [];
-  if (spec.type === "integer") parts.push("whole number");
-  if (spec.min !== undefined && spec.max !== undefined) parts.push(`${spec.min}–${spec.max}`);
-  else if (spec.min !== undefined) parts.push(`at least ${spec.min}`);
-  else if (spec.max !== undefined) parts.push(`at most ${spec.max}`);
-  parts.push(`default ${spec.default}`);
-  return parts.join(", ");
-}
-
-function paramField(name, spec) {
-  const id = `param-${name}`;
-  const hintId = `${id}-hint`;
-  const common = {
-    id,
-    name,
-    "data-param": name,
-    "data-type": spec.type,
-    "aria-describedby": hintId,
-  };
-  const hint = h("p", { class: "hint", id: hintId }, `${spec.description} (${paramRules(spec)})`);
-  if (spec.type === "boolean") {
-    return h(
-      "div",
-      { class: "field" },
-      h(
-        "label",
-        { class: "check", for: id },
-        h("input", { ...common, type: "checkbox", checked: spec.default === true }),
-        name,
-      ),
-      hint,
-    );
-  }
-  let control;
-  if (Array.isArray(spec.values)) {
-    control = h(
-      "select",
-      common,
-      spec.values.map((v) => h("option", { value: v, selected: v === spec.default }, v)),
-    );
-  } else if (spec.type === "string") {
-    control = h("input", {
-      ...common,
-      type: "text",
-      value: String(spec.default),
-      autocomplete: "off",
-      spellcheck: "false",
-    });
-  } else {
-    control = h("input", {
-      ...common,
-      type: "number",
-      inputmode: spec.type === "integer" ? "numeric" : "decimal",
-      step: spec.type === "integer" ? "1" : "any",
-      min: spec.min,
-      max: spec.max,
-      value: String(spec.default),
-    });
-  }
-  return h("div", { class: "field" }, h("label", { for: id }, name), control, hint);
-}
-
 function renderParams() {
   const flow = selectedFlow();
   const legend = els.params.querySelector("legend");
@@ -736,52 +601,6 @@ function renderParams() {
     els.params,
     legend,
     fields.length === 0 ? h("p", { class: "hint" }, "This flow takes no parameters.") : fields,
-  );
-}
-
-/**
- * The parameters as typed. A blank number is left out (the server fills the default); the
- * server checks the rest and names any value it refuses. `unreadable` is a number field whose
- * text is not a number: a number input reads it as blank, and running with the default the
- * user did not ask for would be wrong.
- *
- * @returns {{ params: Record<string, unknown>, unreadable: HTMLInputElement | null }}
- */
-function formParams() {
-  /** @type {Record<string, unknown>} */
-  const params = {};
-  for (const el of els.params.querySelectorAll("[data-param]")) {
-    const input = /** @type {HTMLInputElement} */ (el);
-    const name = input.dataset.param ?? "";
-    const type = input.dataset.type;
-    if (type === "boolean") params[name] = input.checked;
-    else if (type === "integer" || type === "number") {
-      if (input.validity.badInput) return { params, unreadable: input };
-      if (input.value.trim() !== "") params[name] = Number(input.value);
-    } else params[name] = input.value;
-  }
-  return { params, unreadable: null };
-}
-
-/** Marks the field a refusal names (`parameter "trials" of flow …`), so it is easy to find. */
-function markInvalid(field) {
-  if (!field) return;
-  field.setAttribute("aria-invalid", "true");
-  field.setAttribute("aria-describedby", `${field.id}-hint trigger-result`);
-}
-
-function clearInvalid() {
-  for (const el of els.params.querySelectorAll("[aria-invalid]")) {
-    el.removeAttribute("aria-invalid");
-    el.setAttribute("aria-describedby", `${el.id}-hint`);
-  }
-}
-
-function fieldNamed(detail) {
-  const name = /parameter "([^"]+)"/.exec(detail ?? "")?.[1];
-  if (!name) return null;
-  return /** @type {HTMLElement | null} */ (
-    els.params.querySelector(`[data-param="${CSS.escape(name)}"]`)
   );
 }
 
@@ -828,8 +647,8 @@ els.form.addEventListener("submit", async (e) => {
   const flow = els.flow.value;
   // aria-disabled rather than disabled: a disabled button drops the keyboard focus.
   if (!flow || state.submitting) return;
-  clearInvalid();
-  const { params, unreadable } = formParams();
+  clearInvalid(els.params);
+  const { params, unreadable } = formParams(els.params);
   if (unreadable) {
     refuse({ detail: `${unreadable.dataset.param} must be a number` }, unreadable);
     return;
@@ -864,7 +683,7 @@ els.form.addEventListener("submit", async (e) => {
     }
     await refresh();
   } catch (error) {
-    refuse(error, fieldNamed(/** @type {any} */ (error).detail));
+    refuse(error, fieldNamed(els.params, /** @type {any} */ (error).detail));
   } finally {
     state.submitting = false;
     els.submit.removeAttribute("aria-disabled");
