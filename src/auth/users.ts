@@ -2,7 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import type { Kysely } from "kysely";
 import { AppError } from "../core/errors.js";
 import type { Database, DatabaseSchema } from "../storage/index.js";
-import { newId } from "../tracking/index.js";
+import { isUniqueViolation, newId } from "../tracking/index.js";
 import { DECOY_HASH, hashPassword, verifyPassword } from "./passwords.js";
 
 /**
@@ -90,10 +90,16 @@ export class SqlUserStore {
       .where("name", "=", name)
       .executeTakeFirst();
     if (exists) throw new AppError("CONFLICT", `user "${name}" already exists`);
-    await this.db
-      .insertInto("users")
-      .values({ name, role, created_at: now, disabled_at: null, password_hash: null })
-      .execute();
+    try {
+      await this.db
+        .insertInto("users")
+        .values({ name, role, created_at: now, disabled_at: null, password_hash: null })
+        .execute();
+    } catch (e) {
+      // Made by someone else between the look and the insert.
+      if (isUniqueViolation(e)) throw new AppError("CONFLICT", `user "${name}" already exists`);
+      throw e;
+    }
     return this.getUser(name);
   }
 
@@ -153,8 +159,16 @@ export class SqlUserStore {
    * their first sign-in, their role kept in step after. A disabled user stays refused.
    */
   async signedInBySso(name: string, role: Role, now = Date.now()): Promise<User> {
-    const existing = await this.getUser(name).catch(() => null);
-    if (existing === null) return this.createUser(name, role, now);
+    let existing = await this.getUser(name).catch(() => null);
+    if (existing === null) {
+      try {
+        return await this.createUser(name, role, now);
+      } catch (e) {
+        // Their first sign-in in two browsers at once: the other made the user.
+        if (!(e instanceof AppError && e.code === "CONFLICT")) throw e;
+        existing = await this.getUser(name);
+      }
+    }
     if (existing.disabled) throw new AppError("FORBIDDEN", `user "${name}" is disabled`);
     return existing.role === role ? existing : this.setRole(name, role);
   }

@@ -1,3 +1,4 @@
+import { isAppError } from "../core/index.js";
 import type { AppContext } from "../main.js";
 
 /**
@@ -22,7 +23,13 @@ export async function firstSignInLink(
   if (name === undefined) {
     const taken = new Set(users.map((u) => u.name));
     name = ["admin", "first-admin", `admin-${now}`].find((n) => !taken.has(n)) as string;
-    await ctx.users.createUser(name, "admin", now);
+    try {
+      await ctx.users.createUser(name, "admin", now);
+    } catch (e) {
+      // Another replica starting at the same moment made it: theirs is as good.
+      const made = await ctx.users.getUser(name).catch(() => null);
+      if (!(isAppError(e) && e.code === "CONFLICT" && made?.role === "admin")) throw e;
+    }
   }
   return { user: name, secret: await ctx.sessions.issueLink(name, now) };
 }

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SqlSessionStore } from "../../src/auth/index.js";
 import { loadConfig } from "../../src/core/config.js";
 import { buildApp } from "../../src/serving/index.js";
+import { firstSignInLink } from "../../src/cli/first-admin.js";
 import { type SeededWorld, seedWorld } from "./fixtures.js";
 
 let world: SeededWorld;
@@ -170,6 +171,16 @@ describe("sign-in with a password", () => {
 });
 
 describe("the first admin's one-time link", () => {
+  it("is made once for the first admin even when two servers start at the same moment", async () => {
+    const links = await Promise.all([firstSignInLink(world.ctx), firstSignInLink(world.ctx)]);
+    expect(links.map((l) => l?.user)).toEqual(["admin", "admin"]);
+    expect(links[0]?.secret).not.toBe(links[1]?.secret);
+    expect(await world.ctx.users.getUser("admin")).toMatchObject({ role: "admin" });
+    // Once an admin can sign in (a password), no more links are printed.
+    await world.ctx.users.setPassword("admin", PASSWORD);
+    expect(await firstSignInLink(world.ctx)).toBeNull();
+  });
+
   it("signs in once, asks for a password, and the password then signs in", async () => {
     await world.ctx.users.createUser("root", "admin");
     const secret = await world.ctx.sessions.issueLink("root");
