@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/core/config.js";
 import { type AppContext, openContext } from "../src/main.js";
 import { runArtifactKey } from "../src/tracking/index.js";
+import { firstSignInLink } from "../src/cli/first-admin.js";
 
 const BIN = fileURLToPath(new URL("../dist/cli/bin.js", import.meta.url));
 
@@ -320,6 +321,23 @@ describe("riskometer users", () => {
     expect(r.stdout).toMatch(/created user root \(admin\)/);
     expect(r.stdout).toMatch(/not stored.*cannot be shown again/);
     tokens.root = tokenIn(r.stdout);
+  });
+
+  it("gives the first admin `up` made (who has a link, no token) a token without one, once", async () => {
+    const fresh = await mkdtemp(join(tmpdir(), "riskometer-cli-first-admin-"));
+    try {
+      const ctx = await openContext(loadConfig({}, { home: fresh }));
+      expect((await firstSignInLink(ctx))?.user).toBe("admin");
+      await ctx.close();
+      const given = await run(["users", "token", "admin"], {}, fresh);
+      expect(given.code, given.stderr).toBe(0);
+      expect(given.stderr).toMatch(/no admin holds an API token yet/);
+      expect(tokenIn(given.stdout)).toMatch(/^rk_/);
+      const again = await run(["users", "token", "admin"], {}, fresh);
+      expect(again.code).toBe(11);
+    } finally {
+      await rm(fresh, { recursive: true, force: true });
+    }
   });
 
   it("needs the admin's token for every later user", async () => {

@@ -20,14 +20,26 @@ interface TokenOption {
 }
 
 /**
- * User management needs an admin, except on a new install: while no active admin exists there is
- * nobody who could hand out a token, so the command runs without one (anyone able to run it
- * against this database could change the tables directly anyway).
+ * User management needs an admin's token, except while no active admin holds one: on a new
+ * install, or after `riskometer up` made the first admin, who signs in with a link and a
+ * password but has no token yet. Then nobody could hand one out, so the command runs without
+ * one (anyone able to run it against this database could change the tables directly anyway).
  */
 async function requireAdmin(ctx: AppContext, token: string | undefined): Promise<User | null> {
-  if ((await ctx.users.countActiveAdmins()) === 0) {
+  const now = ctx.tracking.now();
+  const admins = (await ctx.users.listUsers()).filter((u) => u.role === "admin" && !u.disabled);
+  const holders = await Promise.all(
+    admins.map(async (a) =>
+      (await ctx.users.listTokens(a.name)).some(
+        (t) => !t.revoked && (t.expiresAt === null || t.expiresAt > now),
+      ),
+    ),
+  );
+  if (!holders.includes(true)) {
     process.stderr.write(
-      "note: no active admin exists yet, so no token is needed; create one first with `riskometer users add <name> --role admin`\n",
+      admins.length === 0
+        ? "note: no active admin exists yet, so no token is needed; create one first with `riskometer users add <name> --role admin`\n"
+        : `note: no admin holds an API token yet, so no token is needed; give one to an admin first with \`riskometer users token ${admins[0].name}\`\n`,
     );
     return null;
   }
@@ -289,7 +301,7 @@ export function usersCommand(): Command {
     .description(
       `Users, their passwords for the sign-in page, and their API tokens. Roles, each including the ones before: viewer (reads runs and models), clerk (also scores applicants), approver (also promotes versions to serving), admin (also manages users).
 
-Managing users needs an admin's token (--token or RISKOMETER_TOKEN). On a new install no admin exists yet, so the first admin is created without a token:
+Managing users needs an admin's token (--token or RISKOMETER_TOKEN). While no admin holds one (a new install, or the first admin \`riskometer up\` made, who signs in with a link and a password), no token is needed, e.g. to create the first admin or give them a token:
   riskometer users add <name> --role admin`,
     )
     .addCommand(addCommand())
