@@ -178,7 +178,7 @@ export async function decisionRoutes(app: FastifyInstance, opts: DecisionRouteOp
               additionalProperties: false,
               properties: {
                 column: { type: "string", minLength: 1, maxLength: 128 },
-                value: { type: ["string", "number"] },
+                value: { anyOf: [{ type: "string" }, { type: "number" }] },
               },
             },
             note: {
