@@ -138,12 +138,7 @@ export class SqlUserStore {
     await this.getUser(name);
     await this.db.transaction().execute(async (tx) => {
       await tx.updateTable("users").set({ disabled_at: now }).where("name", "=", name).execute();
-      await tx
-        .updateTable("sessions")
-        .set({ ended_at: now })
-        .where("user_name", "=", name)
-        .where("ended_at", "is", null)
-        .execute();
+      await endSessions(tx, name, now);
       await tx
         .updateTable("api_tokens")
         .set({ revoked_at: now })
@@ -179,12 +174,7 @@ export class SqlUserStore {
     const hash = await hashPassword(password);
     await this.db.transaction().execute(async (tx) => {
       await tx.updateTable("users").set({ password_hash: hash }).where("name", "=", name).execute();
-      await tx
-        .updateTable("sessions")
-        .set({ ended_at: now })
-        .where("user_name", "=", name)
-        .where("ended_at", "is", null)
-        .execute();
+      await endSessions(tx, name, now);
     });
     return this.getUser(name);
   }
@@ -314,6 +304,16 @@ export class SqlUserStore {
     }
     return toUser(row);
   }
+}
+
+/** Ends every browser session of a user (a new password, a disabled user). */
+async function endSessions(tx: Kysely<DatabaseSchema>, name: string, now: number): Promise<void> {
+  await tx
+    .updateTable("sessions")
+    .set({ ended_at: now })
+    .where("user_name", "=", name)
+    .where("ended_at", "is", null)
+    .execute();
 }
 
 export function toUser(row: {

@@ -90,14 +90,13 @@ function cellText(type: string | undefined, value: string, shared: readonly stri
 }
 
 /**
- * The decompressed text of a zip entry, fed to `sink` chunk by chunk; refused past `budget`
- * bytes (counted as inflated, whatever the entry's header claims).
+ * The decompressed text of a zip entry, chunk by chunk; refused past `budget` bytes (counted as
+ * inflated, whatever the entry's header claims).
  */
-async function inflate(
+async function* inflated(
   entry: JSZip.JSZipObject,
   budget: { left: number },
-  sink: (text: string) => void,
-): Promise<void> {
+): AsyncGenerator<string> {
   const out = new PassThrough();
   const source = entry.nodeStream("nodebuffer");
   source.on("error", (e: Error) => out.destroy(e));
@@ -107,13 +106,22 @@ async function inflate(
     for await (const chunk of out as AsyncIterable<Buffer>) {
       budget.left -= chunk.length;
       if (budget.left < 0) throw tooBig("expands to more than the server accepts");
-      sink(decoder.decode(chunk, { stream: true }));
+      yield decoder.decode(chunk, { stream: true });
     }
-    sink(decoder.decode());
+    yield decoder.decode();
   } finally {
     (source as unknown as { pause(): void }).pause();
     out.destroy();
   }
+}
+
+/** Feeds a whole entry to `sink`. */
+async function inflate(
+  entry: JSZip.JSZipObject,
+  budget: { left: number },
+  sink: (text: string) => void,
+): Promise<void> {
+  for await (const text of inflated(entry, budget)) sink(text);
 }
 
 /** A small XML part (workbook, relationships) parsed whole; its elements' attributes, in order. */
@@ -324,30 +332,18 @@ export async function* readXlsxApplicants(
     }
   });
 
-  const entry = zip.file(parts.sheet) as JSZip.JSZipObject;
-  const out = new PassThrough();
-  const source = entry.nodeStream("nodebuffer");
-  source.on("error", (e: Error) => out.destroy(e));
-  source.pipe(out);
-  const decoder = new TextDecoder("utf-8");
   try {
-    for await (const chunk of out as AsyncIterable<Buffer>) {
-      budget.left -= chunk.length;
-      if (budget.left < 0) throw tooBig("expands to more than the server accepts");
-      parser.write(decoder.decode(chunk, { stream: true }));
+    for await (const text of inflated(zip.file(parts.sheet) as JSZip.JSZipObject, budget)) {
+      parser.write(text);
       while (ready.length > 0) {
         yielded = true;
         yield ready.shift() as ValidatedBatch;
       }
     }
-    parser.write(decoder.decode());
     parser.close();
   } catch (e) {
     if (e instanceof AppError) throw e;
     throw unreadable((e as Error).message, e);
-  } finally {
-    (source as unknown as { pause(): void }).pause();
-    out.destroy();
   }
   for (const batch of ready) {
     yielded = true;
