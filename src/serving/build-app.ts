@@ -26,6 +26,8 @@ import { type Flows, openFlows } from "../flows/index.js";
 import { flowRoutes } from "./routes/flows.js";
 import { reportRoutes } from "./routes/reports.js";
 import { sessionRoutes } from "./routes/session.js";
+import { ssoRoutes } from "./routes/sso.js";
+import { adminRoutes } from "./routes/admin.js";
 import { AccessControl, SESSION_COOKIE } from "./access.js";
 import { AccessLog } from "../auth/access-log.js";
 import { OidcSignIn, parseRoleMap } from "../auth/oidc.js";
@@ -380,13 +382,15 @@ export async function buildApp(
   if (holder.current() === null) metrics.setModel(ctx.config.modelName, null);
 
   await app.register(fastifyMultipart);
+  const oidc = oidcOf(ctx.config);
   await app.register(sessionRoutes, {
     access,
     users: ctx.users,
     sessions: ctx.sessions,
-    log: accessLog,
-    oidc: oidcOf(ctx.config),
+    sso: oidc !== null,
   });
+  await app.register(ssoRoutes, { access, users: ctx.users, sessions: ctx.sessions, oidc });
+  await app.register(adminRoutes, { users: ctx.users, log: accessLog });
   await app.register(runRoutes, { ctx });
   await app.register(modelRoutes, { ctx, onAliasMoved: () => models.checkAll() });
   await app.register(predictionRoutes, {

@@ -1,31 +1,17 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import rateLimit from "@fastify/rate-limit";
 import type { Session, SqlSessionStore, SqlUserStore, User } from "../../auth/index.js";
-import type { AccessLog } from "../../auth/access-log.js";
-import { OIDC_PENDING_MS, type OidcSignIn } from "../../auth/oidc.js";
-import { parse as parseCookie, serialize as serializeCookie } from "cookie";
 import { AppError } from "../../core/errors.js";
-import {
-  type AccessControl,
-  LOCAL_USER,
-  SIGN_IN_PAGE,
-  overTls,
-  sessionCookie,
-  userOf,
-} from "../access.js";
+import { type AccessControl, LOCAL_USER, SIGN_IN_PAGE, sessionCookie, userOf } from "../access.js";
 import { withProblems } from "../schemas.js";
 
 export interface SessionRouteOptions {
   readonly access: AccessControl;
   readonly users: SqlUserStore;
   readonly sessions: SqlSessionStore;
-  readonly log: AccessLog;
-  /** Single sign-on, when a provider is configured. */
-  readonly oidc: OidcSignIn | null;
+  /** Whether single sign-on is set up (the sign-in page then offers it). */
+  readonly sso: boolean;
 }
-
-/** The cookie that carries a pending single sign-on (state, nonce, PKCE verifier) to the callback. */
-const OIDC_COOKIE = "riskometer_oidc";
 
 /** Sign-ins a user name may fail in a row before it is locked for a while (doubling). */
 const FREE_FAILURES = 5;
@@ -113,13 +99,13 @@ function sessionOut(
 }
 
 /** Where to go after signing in: a path of this site only (never another site's address). */
-function localPath(next: string | undefined): string {
+export function localPath(next: string | undefined): string {
   return next && next.startsWith("/") && !next.startsWith("//") && !next.includes("\\")
     ? next
     : "/";
 }
 
-/** Sign-in, sign-out, the first admin's one-time link, password change, and the user list. */
+/** Sign-in, sign-out, the first admin's one-time link, and password change. */
 export async function sessionRoutes(app: FastifyInstance, opts: SessionRouteOptions) {
   const { access, users, sessions } = opts;
   const throttle = new SignInThrottle();
@@ -163,7 +149,7 @@ export async function sessionRoutes(app: FastifyInstance, opts: SessionRouteOpti
     },
     async (request) => {
       const who = await access.identify(request);
-      const sso = opts.oidc !== null;
+      const { sso } = opts;
       if (who === null && access.mode === "open") {
         return sessionOut(access, { user: LOCAL_USER, via: "open" }, sso);
       }
@@ -266,96 +252,6 @@ export async function sessionRoutes(app: FastifyInstance, opts: SessionRouteOpti
     },
   );
 
-  /** The callback address the provider sends the browser back to. */
-  const callbackOf = (request: FastifyRequest) =>
-    `${overTls(request) ? "https" : "http"}://${request.headers.host}/sign-in/oidc/callback`;
-  const noSso = () =>
-    new AppError(
-      "NOT_FOUND",
-      "single sign-on is not set up on this server (RISKOMETER_OIDC_ISSUER); sign in with a password",
-    );
-
-  app.get<{ Querystring: { next?: string } }>(
-    "/sign-in/oidc",
-    {
-      schema: {
-        tags: ["access"],
-        summary: "Sign in with the identity provider",
-        description:
-          "Sends the browser to the OpenID Connect provider (authorization code flow with PKCE, state and nonce); it comes back to `/sign-in/oidc/callback`.",
-        querystring: {
-          type: "object",
-          properties: { next: { type: "string", maxLength: 2000 } },
-        },
-      },
-    },
-    async (request, reply) => {
-      if (opts.oidc === null) throw noSso();
-      const { url, pending } = await opts.oidc.start(
-        callbackOf(request),
-        localPath(request.query.next),
-      );
-      reply.header(
-        "set-cookie",
-        serializeCookie(OIDC_COOKIE, pending, {
-          httpOnly: true,
-          sameSite: "lax",
-          secure: overTls(request),
-          path: "/sign-in/oidc",
-          maxAge: OIDC_PENDING_MS / 1000,
-        }),
-      );
-      return reply.redirect(url, 303);
-    },
-  );
-
-  app.get(
-    "/sign-in/oidc/callback",
-    {
-      schema: {
-        tags: ["access"],
-        summary: "Where the identity provider sends the browser back",
-        description:
-          "Exchanges the code (checking state, nonce, the PKCE verifier and the ID token), maps the role claim to a role, creates the user on a first sign-in (or updates the role), starts a session and opens the page asked for.",
-      },
-    },
-    async (request, reply) => {
-      if (opts.oidc === null) throw noSso();
-      const pending = request.headers.cookie
-        ? parseCookie(request.headers.cookie)[OIDC_COOKIE]
-        : undefined;
-      // The pending sign-in is spent either way.
-      const spent = serializeCookie(OIDC_COOKIE, "", {
-        path: "/sign-in/oidc",
-        maxAge: 0,
-        httpOnly: true,
-      });
-      let result;
-      try {
-        result = await opts.oidc.finish(
-          new URL(request.url, `http://${request.headers.host ?? "localhost"}`),
-          pending,
-        );
-      } catch (e) {
-        // A person is at a browser here: the sign-in page says what went wrong.
-        const why = (e as Error).message;
-        reply.header("set-cookie", spent);
-        access.audit(request, "sign-in-failed", 401, null, `sso: ${why}`);
-        return reply.redirect(`${SIGN_IN_PAGE}?sso-error=${encodeURIComponent(why)}`, 303);
-      }
-      const user = await users.signedInBySso(result.name, result.role).catch((e: Error) => e);
-      if (user instanceof Error) {
-        reply.header("set-cookie", spent);
-        access.audit(request, "sign-in-failed", 403, result.name, `sso: ${user.message}`);
-        return reply.redirect(`${SIGN_IN_PAGE}?sso-error=${encodeURIComponent(user.message)}`, 303);
-      }
-      const { secret } = await sessions.start(user.name, "sso");
-      reply.header("set-cookie", [spent, sessionCookie(request, secret)]);
-      access.audit(request, "sign-in", 200, user.name, "sso", user);
-      return reply.redirect(result.next, 303);
-    },
-  );
-
   app.put<{ Body: { password: string; currentPassword?: string } }>(
     "/api/v1/session/password",
     {
@@ -398,102 +294,5 @@ export async function sessionRoutes(app: FastifyInstance, opts: SessionRouteOpti
       const session = await startSession(request, reply, user.name, who.session?.via ?? "password");
       return sessionOut(access, { user: await users.getUser(user.name), session });
     },
-  );
-
-  app.get<{
-    Querystring: { user?: string; action?: string; since?: string; until?: string; limit: number };
-  }>(
-    "/api/v1/access-log",
-    {
-      schema: {
-        tags: ["access"],
-        summary: "Who accessed applicants' data",
-        description:
-          "The access log, newest first: who scored, read a decision or a batch, downloaded a scored file, recorded an outcome, erased decisions or signed in; when, from which address, and on which decision or batch. It never holds an applicant's data. Append-only.",
-        querystring: {
-          type: "object",
-          additionalProperties: false,
-          properties: {
-            user: { type: "string", maxLength: 64 },
-            action: { type: "string", maxLength: 64 },
-            since: { type: "string", format: "date-time" },
-            until: { type: "string", format: "date-time" },
-            limit: { type: "integer", minimum: 1, maximum: 10_000, default: 100 },
-          },
-        },
-        response: withProblems({
-          200: {
-            type: "object",
-            properties: {
-              entries: {
-                type: "array",
-                items: {
-                  type: "object",
-                  properties: {
-                    at: { type: "string", format: "date-time" },
-                    user: { type: "string" },
-                    role: { type: "string" },
-                    action: { type: "string" },
-                    target: { type: ["string", "null"] },
-                    status: { type: "integer" },
-                    address: { type: "string" },
-                    detail: { type: ["string", "null"] },
-                  },
-                },
-              },
-            },
-          },
-        }),
-      },
-    },
-    async (request) => {
-      const q = request.query;
-      // What was recorded just before is part of the answer.
-      await opts.log.flush();
-      const entries = await opts.log.list({
-        user: q.user,
-        action: q.action,
-        since: q.since === undefined ? undefined : Date.parse(q.since),
-        until: q.until === undefined ? undefined : Date.parse(q.until),
-        limit: q.limit,
-      });
-      return { entries: entries.map((e) => ({ ...e, at: new Date(e.at).toISOString() })) };
-    },
-  );
-
-  app.get(
-    "/api/v1/users",
-    {
-      schema: {
-        tags: ["access"],
-        summary: "Users and their roles",
-        response: withProblems({
-          200: {
-            type: "object",
-            properties: {
-              users: {
-                type: "array",
-                items: {
-                  type: "object",
-                  properties: {
-                    name: { type: "string" },
-                    role: { type: "string" },
-                    createdAt: { type: "string", format: "date-time" },
-                    disabled: { type: "boolean" },
-                    hasPassword: { type: "boolean" },
-                  },
-                },
-              },
-            },
-          },
-        }),
-      },
-    },
-    async () => ({
-      users: (await users.listUsers()).map((u) => ({
-        ...u,
-        createdAt: new Date(u.createdAt).toISOString(),
-      })),
-    }),
   );
 }
