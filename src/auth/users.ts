@@ -117,6 +117,26 @@ export class SqlUserStore {
     return (await this.db.selectFrom("users").selectAll().orderBy("name").execute()).map(toUser);
   }
 
+  /** The active admins, each with whether they hold a live API token (one that works now). */
+  async activeAdmins(now = Date.now()): Promise<{ user: User; holdsToken: boolean }[]> {
+    const admins = (await this.listUsers()).filter((u) => u.role === "admin" && !u.disabled);
+    if (admins.length === 0) return [];
+    const holders = await this.db
+      .selectFrom("api_tokens")
+      .select("user_name")
+      .distinct()
+      .where(
+        "user_name",
+        "in",
+        admins.map((a) => a.name),
+      )
+      .where("revoked_at", "is", null)
+      .where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", now)]))
+      .execute();
+    const holding = new Set(holders.map((h) => h.user_name));
+    return admins.map((user) => ({ user, holdsToken: holding.has(user.name) }));
+  }
+
   async countActiveAdmins(): Promise<number> {
     const row = await this.db
       .selectFrom("users")

@@ -12,16 +12,11 @@ export async function firstSignInLink(
   now = Date.now(),
 ): Promise<{ user: string; secret: string } | null> {
   if (ctx.config.access === "open") return null;
-  const users = await ctx.users.listUsers();
-  const admins = users.filter((u) => u.role === "admin" && !u.disabled);
-  if (admins.some((a) => a.hasPassword)) return null;
-  for (const admin of admins) {
-    const tokens = await ctx.users.listTokens(admin.name);
-    if (tokens.some((t) => !t.revoked && (t.expiresAt === null || t.expiresAt > now))) return null;
-  }
-  let name = admins[0]?.name;
+  const admins = await ctx.users.activeAdmins(now);
+  if (admins.some((a) => a.user.hasPassword || a.holdsToken)) return null;
+  let name = admins[0]?.user.name;
   if (name === undefined) {
-    const taken = new Set(users.map((u) => u.name));
+    const taken = new Set((await ctx.users.listUsers()).map((u) => u.name));
     name = ["admin", "first-admin", `admin-${now}`].find((n) => !taken.has(n)) as string;
     try {
       await ctx.users.createUser(name, "admin", now);

@@ -26,20 +26,12 @@ interface TokenOption {
  * one (anyone able to run it against this database could change the tables directly anyway).
  */
 async function requireAdmin(ctx: AppContext, token: string | undefined): Promise<User | null> {
-  const now = ctx.tracking.now();
-  const admins = (await ctx.users.listUsers()).filter((u) => u.role === "admin" && !u.disabled);
-  const holders = await Promise.all(
-    admins.map(async (a) =>
-      (await ctx.users.listTokens(a.name)).some(
-        (t) => !t.revoked && (t.expiresAt === null || t.expiresAt > now),
-      ),
-    ),
-  );
-  if (!holders.includes(true)) {
+  const admins = await ctx.users.activeAdmins(ctx.tracking.now());
+  if (!admins.some((a) => a.holdsToken)) {
     process.stderr.write(
       admins.length === 0
         ? "note: no active admin exists yet, so no token is needed; create one first with `riskometer users add <name> --role admin`\n"
-        : `note: no admin holds an API token yet, so no token is needed; give one to an admin first with \`riskometer users token ${admins[0].name}\`\n`,
+        : `note: no admin holds an API token yet, so no token is needed; give one to an admin first with \`riskometer users token ${admins[0].user.name}\`\n`,
     );
     return null;
   }

@@ -295,6 +295,24 @@ export class AccessControl {
     return caller;
   }
 
+  /**
+   * A new session for `user` (a new secret at every sign-in, whatever the way in), ending the
+   * one the browser came with; returns it with the cookie to set.
+   */
+  async startSession(
+    request: FastifyRequest,
+    user: string,
+    via: string,
+  ): Promise<{ session: Session; cookie: string }> {
+    const previous = (await this.identify(request).catch(() => null))?.sessionSecret;
+    if (previous) {
+      await this.options.sessions.end(previous);
+      this.forgetSession(previous);
+    }
+    const { secret, session } = await this.options.sessions.start(user, via);
+    return { session, cookie: sessionCookie(request, secret) };
+  }
+
   /** Forgets a session at once (sign-out), instead of after TRUST_MS. */
   forgetSession(secret: string): void {
     this.trusted.delete(`s:${secret}`);
@@ -340,21 +358,13 @@ function redirectToSignIn(request: FastifyRequest, reply: FastifyReply) {
 }
 
 /** The session cookie, HttpOnly and SameSite=Lax, Secure over TLS; no secret clears it. */
-export function sessionCookie(
-  request: FastifyRequest,
-  secret: string | null,
-  expiresAt?: number,
-): string {
+export function sessionCookie(request: FastifyRequest, secret: string | null): string {
   return serializeCookie(SESSION_COOKIE, secret ?? "", {
     httpOnly: true,
     sameSite: "lax",
     secure: overTls(request),
     path: "/",
-    ...(secret === null
-      ? { maxAge: 0 }
-      : expiresAt !== undefined
-        ? { expires: new Date(expiresAt) }
-        : {}),
+    ...(secret === null ? { maxAge: 0 } : {}),
   });
 }
 

@@ -389,7 +389,7 @@ export async function buildApp(
     sessions: ctx.sessions,
     sso: oidc !== null,
   });
-  await app.register(ssoRoutes, { access, users: ctx.users, sessions: ctx.sessions, oidc });
+  await app.register(ssoRoutes, { access, users: ctx.users, oidc });
   await app.register(adminRoutes, { users: ctx.users, log: accessLog });
   await app.register(runRoutes, { ctx });
   await app.register(modelRoutes, { ctx, onAliasMoved: () => models.checkAll() });

@@ -124,15 +124,9 @@ export async function sessionRoutes(app: FastifyInstance, opts: SessionRouteOpti
     reply: { header(name: string, value: string): unknown },
     user: string,
     via: string,
-    previous?: string,
   ) => {
-    // A new secret at every sign-in; the one the browser had (if any) ends.
-    if (previous) {
-      await sessions.end(previous);
-      access.forgetSession(previous);
-    }
-    const { secret, session } = await sessions.start(user, via);
-    reply.header("set-cookie", sessionCookie(request, secret));
+    const { session, cookie } = await access.startSession(request, user, via);
+    reply.header("set-cookie", cookie);
     return session;
   };
 
@@ -192,8 +186,7 @@ export async function sessionRoutes(app: FastifyInstance, opts: SessionRouteOpti
       }
       throttle.succeeded(user);
       access.audit(request, "sign-in", 200, found.name, "password", found);
-      const previous = (await access.identify(request).catch(() => null))?.sessionSecret;
-      const session = await startSession(request, reply, found.name, "password", previous);
+      const session = await startSession(request, reply, found.name, "password");
       return sessionOut(access, { user: found, session });
     },
   );

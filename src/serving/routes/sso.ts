@@ -1,15 +1,14 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { parse as parseCookie, serialize as serializeCookie } from "cookie";
-import type { SqlSessionStore, SqlUserStore } from "../../auth/index.js";
+import type { SqlUserStore } from "../../auth/index.js";
 import { OIDC_PENDING_MS, type OidcSignIn } from "../../auth/oidc.js";
 import { AppError } from "../../core/errors.js";
-import { type AccessControl, SIGN_IN_PAGE, overTls, sessionCookie } from "../access.js";
+import { type AccessControl, SIGN_IN_PAGE, overTls } from "../access.js";
 import { localPath } from "./session.js";
 
 export interface SsoRouteOptions {
   readonly access: AccessControl;
   readonly users: SqlUserStore;
-  readonly sessions: SqlSessionStore;
   /** Single sign-on, when a provider is configured (else the routes answer 404). */
   readonly oidc: OidcSignIn | null;
 }
@@ -19,7 +18,7 @@ const OIDC_COOKIE = "riskometer_oidc";
 
 /** Single sign-on: off to the OpenID provider, and back with a session. */
 export async function ssoRoutes(app: FastifyInstance, opts: SsoRouteOptions) {
-  const { access, users, sessions } = opts;
+  const { access, users } = opts;
   /** The callback address the provider sends the browser back to. */
   const callbackOf = (request: FastifyRequest) =>
     `${overTls(request) ? "https" : "http"}://${request.headers.host}/sign-in/oidc/callback`;
@@ -103,8 +102,8 @@ export async function ssoRoutes(app: FastifyInstance, opts: SsoRouteOptions) {
         access.audit(request, "sign-in-failed", 403, result.name, `sso: ${user.message}`);
         return reply.redirect(`${SIGN_IN_PAGE}?sso-error=${encodeURIComponent(user.message)}`, 303);
       }
-      const { secret } = await sessions.start(user.name, "sso");
-      reply.header("set-cookie", [spent, sessionCookie(request, secret)]);
+      const { cookie } = await access.startSession(request, user.name, "sso");
+      reply.header("set-cookie", [spent, cookie]);
       access.audit(request, "sign-in", 200, user.name, "sso", user);
       return reply.redirect(result.next, 303);
     },
