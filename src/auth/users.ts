@@ -6,9 +6,10 @@ import { isUniqueViolation, newId } from "../tracking/index.js";
 import { DECOY_HASH, hashPassword, verifyPassword } from "./passwords.js";
 
 /**
- * Roles, each including the ones before it: a viewer reads runs and models; a clerk also
- * scores applicants; an approver also moves aliases (promotes versions to serving); an admin
- * also manages users.
+ * Roles, each including the ones before it: a viewer reads runs, models, flows and reports; a
+ * clerk also scores applicants and reads decisions; an approver also moves aliases and runs
+ * flows; an admin also manages users and reads the access log. Which route needs which role is
+ * decided in serving/routes/roles.ts.
  */
 export const ROLES = ["viewer", "clerk", "approver", "admin"] as const;
 export type Role = (typeof ROLES)[number];

@@ -94,7 +94,7 @@ const daysOption = intOption("--days", 0, 3650);
 function addCommand(): Command {
   return new Command("add")
     .description(
-      "Create a user and print their first API token (once). On a new install, while no active admin exists, the first admin is created without a token: `riskometer users add <name> --role admin`.",
+      "Create a user and print their first API token (once). While no admin holds a token (a new install), the first admin is created without one: `riskometer users add <name> --role admin`.",
     )
     .argument("<name>", "user name (letters, digits, . _ @ -)")
     .requiredOption("--role <role>", `one of ${ROLES.join(", ")}`, roleOption)
@@ -291,7 +291,7 @@ export function usersCommand(): Command {
   return new Command("users")
     .summary("manage users, roles, passwords and API tokens")
     .description(
-      `Users, their passwords for the sign-in page, and their API tokens. Roles, each including the ones before: viewer (reads runs and models), clerk (also scores applicants), approver (also promotes versions to serving), admin (also manages users).
+      `Users, their passwords for the sign-in page, and their API tokens. Roles, each including the ones before: viewer (reads runs, models, flows and reports), clerk (also scores applicants and reads decisions), approver (also moves aliases and runs flows), admin (also manages users and reads the access log); docs/security.md lists every route's role.
 
 Managing users needs an admin's token (--token or RISKOMETER_TOKEN). While no admin holds one (a new install, or the first admin \`riskometer up\` made, who signs in with a link and a password), no token is needed, e.g. to create the first admin or give them a token:
   riskometer users add <name> --role admin`,
